@@ -1,0 +1,63 @@
+/// affine: `x (N, D) → y = x·W + b (N, M)`, `W (D, M)`, `b (M)`.
+/// Backward: `dx = dout·Wᵀ`, `dW = xᵀ·dout`, `db = Σ_N dout`. Cost 2·N·D·M flops each way
+/// (×2 backward). Inputs of any shape `(N, …)` are flattened to `D` features.
+/// With `fuseReLU` the layer also applies relu (one pass instead of two).
+public final class Affine<T: Real>: Layer {
+    public let kind = "affine"
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public let inFeatures: Int, outFeatures: Int
+    public let weight: Parameter<T>, bias: Parameter<T>
+    public var needsInputGradient = true
+    public let fuseReLU: Bool
+    private var input: Tensor<T>?
+    private let output = Tensor<T>(shape: [0])
+    private let dx = Tensor<T>(shape: [0])
+    private let dpre = Tensor<T>(shape: [0])
+
+    public init(inputShape: [Int], outputs: Int, fuseReLU: Bool = false) throws {
+        guard outputs > 0 else { throw ShapeError("affine needs a positive number of outputs, got \(outputs)") }
+        self.inputShape = inputShape
+        self.inFeatures = inputShape.reduce(1, *)
+        self.outFeatures = outputs
+        self.outputShape = [outputs]
+        self.fuseReLU = fuseReLU
+        weight = Parameter(name: "W", shape: [inFeatures, outputs], regularized: true)
+        bias = Parameter(name: "b", shape: [outputs], regularized: false)
+    }
+
+    public var parameters: [Parameter<T>] { [weight, bias] }
+    public var flopsPerSample: Int { 6 * inFeatures * outFeatures }
+
+    public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+        let n = x.rows
+        input = x
+        output.resize([n, outFeatures])
+        T.gemm(transA: false, transB: false, m: n, n: outFeatures, k: inFeatures,
+               a: x.data, lda: inFeatures, b: weight.value.data, ldb: outFeatures,
+               c: output.data, ldc: outFeatures, accumulate: false)
+        T.addBias(rows: n, cols: outFeatures, bias: bias.value.data, y: output.data, relu: fuseReLU)
+        return output
+    }
+
+    public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
+        guard let x = input else { preconditionFailure("affine: backward before forward") }
+        let n = x.rows
+        var g = dout
+        if fuseReLU {
+            dpre.resize(dout.shape)
+            T.reluBackward(count: dout.count, y: output.data, dout: dout.data, dx: dpre.data)
+            g = dpre
+        }
+        T.gemm(transA: true, transB: false, m: inFeatures, n: outFeatures, k: n,
+               a: x.data, lda: inFeatures, b: g.data, ldb: outFeatures,
+               c: weight.grad.data, ldc: outFeatures, accumulate: false)
+        T.columnSum(rows: n, cols: outFeatures, x: g.data, out: bias.grad.data, accumulate: false)
+        guard needsInputGradient else { return nil }
+        dx.resize(x.shape)
+        T.gemm(transA: false, transB: true, m: n, n: inFeatures, k: outFeatures,
+               a: g.data, lda: outFeatures, b: weight.value.data, ldb: outFeatures,
+               c: dx.data, ldc: inFeatures, accumulate: false)
+        return dx
+    }
+}

@@ -1,0 +1,65 @@
+/// batchnorm (and spatial batchnorm): statistics per channel over the batch — per feature
+/// for `x (N, D)`, per channel over `(N, H, W)` for `x (N, C, H, W)`.
+/// Train: `x̂ = (x − μ_B)/√(σ²_B + eps)` (biased variance), `y = γ·x̂ + β`,
+/// `running = momentum·running + (1 − momentum)·batch`. Test: running statistics.
+/// Backward in closed form (see `NormKernels`). O(N·D), two passes.
+public final class BatchNorm<T: Real>: Layer {
+    public let kind: String
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+    public let channels: Int, spatial: Int
+    public let gamma: Parameter<T>, beta: Parameter<T>
+    public let runningMean: Tensor<T>, runningVar: Tensor<T>
+    public let eps: T, momentum: T
+    public var needsInputGradient = true
+    private let output = Tensor<T>(shape: [0]), xhat = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0])
+    private let mean: Tensor<T>, invStd: Tensor<T>, scratch: Tensor<T>
+
+    /// `spatial` selects per-channel statistics over `(N, H, W)` for a `(C, H, W)` input.
+    public init(inputShape: [Int], spatial: Bool = false, eps: Double = 1e-5, momentum: Double = 0.9) throws {
+        if spatial {
+            guard inputShape.count == 3 else { throw ShapeError("spatial_batchnorm needs a (C, H, W) input, got \(inputShape)") }
+            channels = inputShape[0]; self.spatial = inputShape[1] * inputShape[2]
+        } else {
+            guard inputShape.count == 1 else { throw ShapeError("batchnorm needs a flat (D) input, got \(inputShape); use spatial_batchnorm for images") }
+            channels = inputShape[0]; self.spatial = 1
+        }
+        kind = spatial ? "spatial_batchnorm" : "batchnorm"
+        self.inputShape = inputShape
+        self.eps = T(eps); self.momentum = T(momentum)
+        gamma = Parameter(name: "gamma", shape: [channels], regularized: false)
+        beta = Parameter(name: "beta", shape: [channels], regularized: false)
+        gamma.value.fill(1)
+        runningMean = Tensor(shape: [channels]); runningVar = Tensor(shape: [channels])
+        mean = Tensor(shape: [channels]); invStd = Tensor(shape: [channels]); scratch = Tensor(shape: [2 * channels])
+    }
+
+    public var parameters: [Parameter<T>] { [gamma, beta] }
+    public var flopsPerSample: Int { 16 * channels * spatial }
+
+    public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+        let n = x.rows
+        output.resize(x.shape)
+        switch mode {
+        case .train:
+            xhat.resize(x.shape)
+            T.batchnormForwardTrain(n: n, c: channels, s: spatial, x: x.data, gamma: gamma.value.data, beta: beta.value.data,
+                                    eps: eps, momentum: momentum, runningMean: runningMean.data, runningVar: runningVar.data,
+                                    mean: mean.data, invStd: invStd.data, xhat: xhat.data, y: output.data)
+        case .test:
+            T.batchnormForwardTest(n: n, c: channels, s: spatial, x: x.data, gamma: gamma.value.data, beta: beta.value.data,
+                                   eps: eps, runningMean: runningMean.data, runningVar: runningVar.data,
+                                   scratch: scratch.data, y: output.data)
+        }
+        return output
+    }
+
+    public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
+        let n = dout.rows
+        if needsInputGradient { dx.resize(dout.shape) }
+        T.batchnormBackward(n: n, c: channels, s: spatial, dout: dout.data, xhat: xhat.data, invStd: invStd.data,
+                            gamma: gamma.value.data, dx: needsInputGradient ? dx.data : nil,
+                            dgamma: gamma.grad.data, dbeta: beta.grad.data)
+        return needsInputGradient ? dx : nil
+    }
+}

@@ -1,0 +1,41 @@
+/// layernorm: per row of `x (N, D)` over its features, `y = γ·(x − μ_row)/√(σ²_row + eps) + β`.
+/// No running statistics; train and test are identical. O(N·D), two passes.
+public final class LayerNorm<T: Real>: Layer {
+    public let kind = "layernorm"
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+    public let features: Int
+    public let gamma: Parameter<T>, beta: Parameter<T>
+    public let eps: T
+    public var needsInputGradient = true
+    private let output = Tensor<T>(shape: [0]), xhat = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0]), invStd = Tensor<T>(shape: [0])
+
+    public init(inputShape: [Int], eps: Double = 1e-5) throws {
+        guard inputShape.count == 1 else { throw ShapeError("layernorm needs a flat (D) input, got \(inputShape)") }
+        self.inputShape = inputShape
+        features = inputShape[0]
+        self.eps = T(eps)
+        gamma = Parameter(name: "gamma", shape: [features], regularized: false)
+        beta = Parameter(name: "beta", shape: [features], regularized: false)
+        gamma.value.fill(1)
+    }
+
+    public var parameters: [Parameter<T>] { [gamma, beta] }
+    public var flopsPerSample: Int { 16 * features }
+
+    public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+        let n = x.rows
+        output.resize(x.shape); xhat.resize(x.shape); invStd.resize([n])
+        T.layernormForward(n: n, d: features, x: x.data, gamma: gamma.value.data, beta: beta.value.data, eps: eps,
+                           invStd: invStd.data, xhat: xhat.data, y: output.data)
+        return output
+    }
+
+    public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
+        if needsInputGradient { dx.resize(dout.shape) }
+        T.layernormBackward(n: dout.rows, d: features, dout: dout.data, xhat: xhat.data, invStd: invStd.data,
+                            gamma: gamma.value.data, dx: needsInputGradient ? dx.data : nil,
+                            dgamma: gamma.grad.data, dbeta: beta.grad.data)
+        return needsInputGradient ? dx : nil
+    }
+}
