@@ -1,4 +1,485 @@
-/// Convolution and pooling kernels (filled in with the convnet layers).
-public protocol ConvKernels {}
-extension Float: ConvKernels {}
-extension Double: ConvKernels {}
+/// Convolution and pooling kernels on `(N, C, H, W)` row-major buffers.
+///
+/// Convolution is cross-correlation with zero padding and a stride:
+/// `y[n, f, i, j] = b[f] + Σ_{c, p, q} w[f, c, p, q] · x[n, c, i·s − pad + p, j·s − pad + q]`
+/// (out-of-range `x` reads are 0), `H' = 1 + (H + 2·pad − HH)/s`, likewise `W'`.
+///
+/// The fast path lowers each block of images to a patch matrix (im2col,
+/// `K × (images·P)` with `K = C·HH·WW` rows and `P = H'·W'` columns) and hands the
+/// arithmetic to `T.gemm`: forward `Y = W·cols` (2·F·K·P flops per image), backward
+/// `dW += dY·colsᵀ` and `dcols = Wᵀ·dY` (2·F·K·P each) followed by col2im.
+/// Patch matrices are built per block of at most `ConvGeometry.chunk(batch:)` images,
+/// so memory stays bounded for large batches. The `…Reference` kernels are the direct
+/// loops, written for clarity: tests compare the fast kernels against them.
+///
+/// Max pooling keeps the largest value of each `ph × pw` window (stride `s`); its
+/// gradient goes to the FIRST maximum of the window in row-major order and is
+/// accumulated where windows overlap. The backward recomputes that position from `x`,
+/// so no index buffer is stored.
+public protocol ConvKernels {
+    /// Fast forward: `y (n, F, H', W')` from `x (n, C, H, W)`, `weight (F, C, HH, WW)`, `bias (F)`.
+    /// Scratch: `cols` ≥ `g.colsCount(chunk:)`, `tmp` ≥ `g.tmpCount(chunk:)` (unused when `chunk == 1`).
+    static func convForward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+                            bias: UnsafePointer<Self>, cols: UnsafeMutablePointer<Self>, tmp: UnsafeMutablePointer<Self>,
+                            y: UnsafeMutablePointer<Self>)
+    /// Fast backward: overwrites `dweight`, `dbias` and (when non-nil) `dx`. `dcols` (same
+    /// size as `cols`) is needed only with `dx`. Recomputes the patch matrices from `x`.
+    static func convBackward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+                             dout: UnsafePointer<Self>, cols: UnsafeMutablePointer<Self>, tmp: UnsafeMutablePointer<Self>,
+                             dcols: UnsafeMutablePointer<Self>?, dx: UnsafeMutablePointer<Self>?,
+                             dweight: UnsafeMutablePointer<Self>, dbias: UnsafeMutablePointer<Self>)
+    /// Patch matrix of one image: `cols[(c·HH + p)·WW + q, col0 + i·W' + j]` with leading dimension `ld`.
+    static func convIm2col(_ g: ConvGeometry, x: UnsafePointer<Self>, cols: UnsafeMutablePointer<Self>, ld: Int, col0: Int)
+    /// Inverse scatter of `convIm2col`: overwrites the image `dx (C, H, W)` with the sum of
+    /// the patch-matrix entries that read each pixel.
+    static func convCol2im(_ g: ConvGeometry, cols: UnsafePointer<Self>, ld: Int, col0: Int, dx: UnsafeMutablePointer<Self>)
+    /// Direct-loop forward (reference).
+    static func convForwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+                                     bias: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+    /// Direct-loop backward (reference); overwrites `dweight`, `dbias`, `dx` (when non-nil).
+    static func convBackwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
+                                      dout: UnsafePointer<Self>, dx: UnsafeMutablePointer<Self>?,
+                                      dweight: UnsafeMutablePointer<Self>, dbias: UnsafeMutablePointer<Self>)
+    /// Max pool over `planes = N·C` planes of `H × W`: `y (planes, H', W')`. O(planes·H'·W'·ph·pw).
+    static func maxpoolForward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+    /// Overwrites `dx (planes, H, W)`: each `dout` entry goes to the first maximum of its window.
+    static func maxpoolBackward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, dout: UnsafePointer<Self>,
+                                dx: UnsafeMutablePointer<Self>)
+    static func maxpoolForwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+    static func maxpoolBackwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, dout: UnsafePointer<Self>,
+                                         dx: UnsafeMutablePointer<Self>)
+}
+
+/// Shapes of one convolution. Construct only valid geometries (see `outputSize`).
+public struct ConvGeometry: Equatable, Sendable {
+    public let channels: Int, height: Int, width: Int
+    public let filters: Int, kernelHeight: Int, kernelWidth: Int
+    public let stride: Int, pad: Int
+    public let outHeight: Int, outWidth: Int
+
+    /// `1 + (input + 2·pad − kernel)/stride` when that is a positive integer, else nil.
+    public static func outputSize(input: Int, kernel: Int, stride: Int, pad: Int) -> Int? {
+        guard input > 0, kernel > 0, stride > 0, pad >= 0 else { return nil }
+        let span = input + 2 * pad - kernel
+        guard span >= 0, span % stride == 0 else { return nil }
+        return 1 + span / stride
+    }
+
+    public init(channels: Int, height: Int, width: Int, filters: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, pad: Int) {
+        let oh = ConvGeometry.outputSize(input: height, kernel: kernelHeight, stride: stride, pad: pad)
+        let ow = ConvGeometry.outputSize(input: width, kernel: kernelWidth, stride: stride, pad: pad)
+        precondition(oh != nil && ow != nil && channels > 0 && filters > 0,
+                     "invalid conv geometry \([channels, height, width]) * \([filters, channels, kernelHeight, kernelWidth]) stride \(stride) pad \(pad)")
+        self.channels = channels; self.height = height; self.width = width
+        self.filters = filters; self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.stride = stride; self.pad = pad
+        self.outHeight = oh!; self.outWidth = ow!
+    }
+
+    /// Rows of the patch matrix, `C·HH·WW` (also the weight's row length).
+    public var patchSize: Int { channels * kernelHeight * kernelWidth }
+    /// Output positions per image, `H'·W'`.
+    public var positions: Int { outHeight * outWidth }
+    public var inputCount: Int { channels * height * width }
+    public var outputCount: Int { filters * outHeight * outWidth }
+    /// Forward flops per image (`2·F·K·P`); the backward is twice that with `dx`, once without.
+    public var forwardFlops: Int { 2 * filters * patchSize * positions }
+
+    /// Images per im2col block: enough columns (≈ 1024) for an efficient GEMM when the
+    /// maps are small, one image otherwise (then the GEMM writes `y` directly).
+    public func chunk(batch: Int) -> Int { max(1, min(batch, 1024 / max(positions, 1))) }
+    public func colsCount(chunk: Int) -> Int { patchSize * positions * chunk }
+    public func tmpCount(chunk: Int) -> Int { chunk > 1 ? filters * positions * chunk : 0 }
+}
+
+/// Shapes of one max pool over `H × W` planes.
+public struct PoolGeometry: Equatable, Sendable {
+    public let height: Int, width: Int
+    public let poolHeight: Int, poolWidth: Int, stride: Int
+    public let outHeight: Int, outWidth: Int
+
+    public init(height: Int, width: Int, poolHeight: Int, poolWidth: Int, stride: Int) {
+        let oh = ConvGeometry.outputSize(input: height, kernel: poolHeight, stride: stride, pad: 0)
+        let ow = ConvGeometry.outputSize(input: width, kernel: poolWidth, stride: stride, pad: 0)
+        precondition(oh != nil && ow != nil, "invalid pool geometry \([height, width]) window \(poolHeight)×\(poolWidth) stride \(stride)")
+        self.height = height; self.width = width
+        self.poolHeight = poolHeight; self.poolWidth = poolWidth; self.stride = stride
+        self.outHeight = oh!; self.outWidth = ow!
+    }
+}
+
+// MARK: - im2col / col2im
+
+@inline(__always)
+func convIm2colImpl<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, ld: Int, col0: Int) {
+    let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, s = g.stride, pad = g.pad
+    var row = 0
+    for c in 0..<g.channels {
+        let plane = x + c * h * w
+        for p in 0..<g.kernelHeight {
+            for q in 0..<g.kernelWidth {
+                let out = cols + row * ld + col0
+                row += 1
+                // valid output columns j: 0 ≤ j·s − pad + q < w
+                let jLo = min(ow, max(0, (pad - q + s - 1) / s))
+                let last = w - 1 + pad - q   // j·s ≤ last
+                let jHi = last < 0 ? jLo : max(jLo, min(ow, last / s + 1))
+                for i in 0..<oh {
+                    let o = out + i * ow
+                    let ih = i * s - pad + p
+                    if ih < 0 || ih >= h { o.update(repeating: 0, count: ow); continue }
+                    if jLo > 0 { o.update(repeating: 0, count: jLo) }
+                    if jHi < ow { (o + jHi).update(repeating: 0, count: ow - jHi) }
+                    let src = plane + ih * w - pad + q
+                    if s == 1 {
+                        if jHi > jLo { (o + jLo).update(from: src + jLo, count: jHi - jLo) }
+                    } else {
+                        for j in jLo..<jHi { o[j] = src[j * s] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+func convCol2imImpl<T: Real>(_ g: ConvGeometry, cols: UnsafePointer<T>, ld: Int, col0: Int, dx: UnsafeMutablePointer<T>) {
+    let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, s = g.stride, pad = g.pad
+    dx.update(repeating: 0, count: g.inputCount)
+    var row = 0
+    for c in 0..<g.channels {
+        let plane = dx + c * h * w
+        for p in 0..<g.kernelHeight {
+            for q in 0..<g.kernelWidth {
+                let src = cols + row * ld + col0
+                row += 1
+                let jLo = min(ow, max(0, (pad - q + s - 1) / s))
+                let last = w - 1 + pad - q   // j·s ≤ last
+                let jHi = last < 0 ? jLo : max(jLo, min(ow, last / s + 1))
+                for i in 0..<oh {
+                    let ih = i * s - pad + p
+                    if ih < 0 || ih >= h { continue }
+                    let o = src + i * ow
+                    let dst = plane + ih * w - pad + q
+                    if s == 1 {
+                        for j in jLo..<jHi { dst[j] += o[j] }
+                    } else {
+                        for j in jLo..<jHi { dst[j * s] += o[j] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - fast conv (im2col + GEMM)
+
+@inline(__always)
+func convForwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                              bias: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>,
+                              y: UnsafeMutablePointer<T>) {
+    let k = g.patchSize, p = g.positions, f = g.filters
+    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.pad == 0
+    var start = 0
+    while start < n {
+        let nb = min(max(chunk, 1), n - start)
+        let ld = nb * p
+        if nb == 1 {
+            let img = x + start * g.inputCount
+            let b: UnsafePointer<T>
+            if pointwise { b = img } else { convIm2colImpl(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
+            let out = y + start * g.outputCount
+            T.gemm(transA: false, transB: false, m: f, n: p, k: k, a: weight, lda: k, b: b, ldb: p, c: out, ldc: p, accumulate: false)
+            for fi in 0..<f { let r = out + fi * p, bv = bias[fi]; for j in 0..<p { r[j] += bv } }
+        } else {
+            for j in 0..<nb { convIm2colImpl(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p) }
+            T.gemm(transA: false, transB: false, m: f, n: ld, k: k, a: weight, lda: k, b: cols, ldb: ld, c: tmp, ldc: ld, accumulate: false)
+            for j in 0..<nb {
+                let out = y + (start + j) * g.outputCount
+                for fi in 0..<f {
+                    let r = out + fi * p, t = tmp + fi * ld + j * p, bv = bias[fi]
+                    for q in 0..<p { r[q] = t[q] + bv }
+                }
+            }
+        }
+        start += nb
+    }
+}
+
+@inline(__always)
+func convBackwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                               dout: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>,
+                               dcols: UnsafeMutablePointer<T>?, dx: UnsafeMutablePointer<T>?,
+                               dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>) {
+    let k = g.patchSize, p = g.positions, f = g.filters
+    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.pad == 0
+    dbias.update(repeating: 0, count: f)
+    for img in 0..<n {
+        let d = dout + img * g.outputCount
+        for fi in 0..<f { let r = d + fi * p; var acc: T = 0; for j in 0..<p { acc += r[j] }; dbias[fi] += acc }
+    }
+    var start = 0
+    while start < n {
+        let nb = min(max(chunk, 1), n - start)
+        let ld = nb * p
+        let first = start == 0
+        if nb == 1 {
+            let img = x + start * g.inputCount
+            let b: UnsafePointer<T>
+            if pointwise { b = img } else { convIm2colImpl(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
+            let d = dout + start * g.outputCount
+            T.gemm(transA: false, transB: true, m: f, n: k, k: p, a: d, lda: p, b: b, ldb: p, c: dweight, ldc: k, accumulate: !first)
+            if let dx {
+                let dimg = dx + start * g.inputCount
+                if pointwise {
+                    T.gemm(transA: true, transB: false, m: k, n: p, k: f, a: weight, lda: k, b: d, ldb: p, c: dimg, ldc: p, accumulate: false)
+                } else if let dcols {
+                    T.gemm(transA: true, transB: false, m: k, n: p, k: f, a: weight, lda: k, b: d, ldb: p, c: dcols, ldc: p, accumulate: false)
+                    convCol2imImpl(g, cols: dcols, ld: p, col0: 0, dx: dimg)
+                }
+            }
+        } else {
+            for j in 0..<nb {
+                convIm2colImpl(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p)
+                let d = dout + (start + j) * g.outputCount
+                for fi in 0..<f { (tmp + fi * ld + j * p).update(from: d + fi * p, count: p) }
+            }
+            T.gemm(transA: false, transB: true, m: f, n: k, k: ld, a: tmp, lda: ld, b: cols, ldb: ld, c: dweight, ldc: k, accumulate: !first)
+            if let dx, let dcols {
+                T.gemm(transA: true, transB: false, m: k, n: ld, k: f, a: weight, lda: k, b: tmp, ldb: ld, c: dcols, ldc: ld, accumulate: false)
+                for j in 0..<nb { convCol2imImpl(g, cols: dcols, ld: ld, col0: j * p, dx: dx + (start + j) * g.inputCount) }
+            }
+        }
+        start += nb
+    }
+}
+
+// MARK: - reference conv (direct loops)
+
+@inline(__always)
+func convForwardReferenceImpl<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
+    let (C, H, W, F, HH, WW) = (g.channels, g.height, g.width, g.filters, g.kernelHeight, g.kernelWidth)
+    let (OH, OW, s, pad) = (g.outHeight, g.outWidth, g.stride, g.pad)
+    for img in 0..<n {
+        for f in 0..<F {
+            for i in 0..<OH {
+                for j in 0..<OW {
+                    var acc = bias[f]
+                    for c in 0..<C {
+                        for p in 0..<HH {
+                            for q in 0..<WW {
+                                let ih = i * s - pad + p, iw = j * s - pad + q
+                                if ih < 0 || ih >= H || iw < 0 || iw >= W { continue }
+                                acc += weight[((f * C + c) * HH + p) * WW + q] * x[((img * C + c) * H + ih) * W + iw]
+                            }
+                        }
+                    }
+                    y[((img * F + f) * OH + i) * OW + j] = acc
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+func convBackwardReferenceImpl<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                                        dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?,
+                                        dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>) {
+    let (C, H, W, F, HH, WW) = (g.channels, g.height, g.width, g.filters, g.kernelHeight, g.kernelWidth)
+    let (OH, OW, s, pad) = (g.outHeight, g.outWidth, g.stride, g.pad)
+    dweight.update(repeating: 0, count: F * C * HH * WW)
+    dbias.update(repeating: 0, count: F)
+    dx?.update(repeating: 0, count: n * C * H * W)
+    for img in 0..<n {
+        for f in 0..<F {
+            for i in 0..<OH {
+                for j in 0..<OW {
+                    let d = dout[((img * F + f) * OH + i) * OW + j]
+                    dbias[f] += d
+                    for c in 0..<C {
+                        for p in 0..<HH {
+                            for q in 0..<WW {
+                                let ih = i * s - pad + p, iw = j * s - pad + q
+                                if ih < 0 || ih >= H || iw < 0 || iw >= W { continue }
+                                let wi = ((f * C + c) * HH + p) * WW + q
+                                let xi = ((img * C + c) * H + ih) * W + iw
+                                dweight[wi] += d * x[xi]
+                                dx?[xi] += d * weight[wi]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - max pool
+
+@inline(__always)
+func maxpoolForwardImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
+    let (h, w, oh, ow, s) = (g.height, g.width, g.outHeight, g.outWidth, g.stride)
+    if g.poolHeight == 2 && g.poolWidth == 2 && s == 2 {
+        for pl in 0..<planes {
+            let xp = x + pl * h * w, yp = y + pl * oh * ow
+            for i in 0..<oh {
+                let r0 = xp + 2 * i * w, r1 = r0 + w, o = yp + i * ow
+                for j in 0..<ow { o[j] = max(max(r0[2 * j], r0[2 * j + 1]), max(r1[2 * j], r1[2 * j + 1])) }
+            }
+        }
+        return
+    }
+    for pl in 0..<planes {
+        let xp = x + pl * h * w, yp = y + pl * oh * ow
+        for i in 0..<oh {
+            for j in 0..<ow {
+                let base = xp + i * s * w + j * s
+                var m = base[0]
+                for p in 0..<g.poolHeight { let r = base + p * w; for q in 0..<g.poolWidth where r[q] > m { m = r[q] } }
+                yp[i * ow + j] = m
+            }
+        }
+    }
+}
+
+@inline(__always)
+func maxpoolBackwardImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
+    let (h, w, oh, ow, s) = (g.height, g.width, g.outHeight, g.outWidth, g.stride)
+    dx.update(repeating: 0, count: planes * h * w)
+    if g.poolHeight == 2 && g.poolWidth == 2 && s == 2 {
+        for pl in 0..<planes {
+            let xp = x + pl * h * w, dp = dx + pl * h * w, gp = dout + pl * oh * ow
+            for i in 0..<oh {
+                let r0 = xp + 2 * i * w, r1 = r0 + w, d0 = dp + 2 * i * w, d1 = d0 + w, gr = gp + i * ow
+                for j in 0..<ow {
+                    let a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1]
+                    let m = max(max(a, b), max(c, e)), v = gr[j]
+                    // first maximum in row-major order: a, b, c, e
+                    if a == m { d0[2 * j] = v } else if b == m { d0[2 * j + 1] = v } else if c == m { d1[2 * j] = v } else { d1[2 * j + 1] = v }
+                }
+            }
+        }
+        return
+    }
+    for pl in 0..<planes {
+        let xp = x + pl * h * w, dp = dx + pl * h * w, gp = dout + pl * oh * ow
+        for i in 0..<oh {
+            for j in 0..<ow {
+                let off = i * s * w + j * s
+                var best = off, m = xp[off]
+                for p in 0..<g.poolHeight {
+                    let r = off + p * w
+                    for q in 0..<g.poolWidth where xp[r + q] > m { m = xp[r + q]; best = r + q }
+                }
+                dp[best] += gp[i * ow + j]
+            }
+        }
+    }
+}
+
+@inline(__always)
+func maxpoolForwardReferenceImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
+    for pl in 0..<planes {
+        for i in 0..<g.outHeight {
+            for j in 0..<g.outWidth {
+                var m = -T.infinity
+                for p in 0..<g.poolHeight {
+                    for q in 0..<g.poolWidth {
+                        let v = x[(pl * g.height + i * g.stride + p) * g.width + j * g.stride + q]
+                        if v > m { m = v }
+                    }
+                }
+                y[(pl * g.outHeight + i) * g.outWidth + j] = m
+            }
+        }
+    }
+}
+
+@inline(__always)
+func maxpoolBackwardReferenceImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
+    dx.update(repeating: 0, count: planes * g.height * g.width)
+    for pl in 0..<planes {
+        for i in 0..<g.outHeight {
+            for j in 0..<g.outWidth {
+                var best = -1
+                var m = -T.infinity
+                for p in 0..<g.poolHeight {
+                    for q in 0..<g.poolWidth {
+                        let idx = (pl * g.height + i * g.stride + p) * g.width + j * g.stride + q
+                        if best < 0 || x[idx] > m { m = x[idx]; best = idx }
+                    }
+                }
+                dx[best] += dout[(pl * g.outHeight + i) * g.outWidth + j]
+            }
+        }
+    }
+}
+
+// MARK: - conformances
+
+extension Float: ConvKernels {
+    public static func convForward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        convForwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, bias: bias, cols: cols, tmp: tmp, y: y)
+    }
+    public static func convBackward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dout: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>, dcols: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
+        convBackwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, dout: dout, cols: cols, tmp: tmp, dcols: dcols, dx: dx, dweight: dweight, dbias: dbias)
+    }
+    public static func convIm2col(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>, ld: Int, col0: Int) {
+        convIm2colImpl(g, x: x, cols: cols, ld: ld, col0: col0)
+    }
+    public static func convCol2im(_ g: ConvGeometry, cols: UnsafePointer<Float>, ld: Int, col0: Int, dx: UnsafeMutablePointer<Float>) {
+        convCol2imImpl(g, cols: cols, ld: ld, col0: col0, dx: dx)
+    }
+    public static func convForwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        convForwardReferenceImpl(g, n: n, x: x, weight: weight, bias: bias, y: y)
+    }
+    public static func convBackwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
+        convBackwardReferenceImpl(g, n: n, x: x, weight: weight, dout: dout, dx: dx, dweight: dweight, dbias: dbias)
+    }
+    public static func maxpoolForward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        maxpoolForwardImpl(g, planes: planes, x: x, y: y)
+    }
+    public static func maxpoolBackward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        maxpoolBackwardImpl(g, planes: planes, x: x, dout: dout, dx: dx)
+    }
+    public static func maxpoolForwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        maxpoolForwardReferenceImpl(g, planes: planes, x: x, y: y)
+    }
+    public static func maxpoolBackwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        maxpoolBackwardReferenceImpl(g, planes: planes, x: x, dout: dout, dx: dx)
+    }
+}
+
+extension Double: ConvKernels {
+    public static func convForward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, bias: UnsafePointer<Double>, cols: UnsafeMutablePointer<Double>, tmp: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        convForwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, bias: bias, cols: cols, tmp: tmp, y: y)
+    }
+    public static func convBackward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, dout: UnsafePointer<Double>, cols: UnsafeMutablePointer<Double>, tmp: UnsafeMutablePointer<Double>, dcols: UnsafeMutablePointer<Double>?, dx: UnsafeMutablePointer<Double>?, dweight: UnsafeMutablePointer<Double>, dbias: UnsafeMutablePointer<Double>) {
+        convBackwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, dout: dout, cols: cols, tmp: tmp, dcols: dcols, dx: dx, dweight: dweight, dbias: dbias)
+    }
+    public static func convIm2col(_ g: ConvGeometry, x: UnsafePointer<Double>, cols: UnsafeMutablePointer<Double>, ld: Int, col0: Int) {
+        convIm2colImpl(g, x: x, cols: cols, ld: ld, col0: col0)
+    }
+    public static func convCol2im(_ g: ConvGeometry, cols: UnsafePointer<Double>, ld: Int, col0: Int, dx: UnsafeMutablePointer<Double>) {
+        convCol2imImpl(g, cols: cols, ld: ld, col0: col0, dx: dx)
+    }
+    public static func convForwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, bias: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        convForwardReferenceImpl(g, n: n, x: x, weight: weight, bias: bias, y: y)
+    }
+    public static func convBackwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, dout: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>?, dweight: UnsafeMutablePointer<Double>, dbias: UnsafeMutablePointer<Double>) {
+        convBackwardReferenceImpl(g, n: n, x: x, weight: weight, dout: dout, dx: dx, dweight: dweight, dbias: dbias)
+    }
+    public static func maxpoolForward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        maxpoolForwardImpl(g, planes: planes, x: x, y: y)
+    }
+    public static func maxpoolBackward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, dout: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>) {
+        maxpoolBackwardImpl(g, planes: planes, x: x, dout: dout, dx: dx)
+    }
+    public static func maxpoolForwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        maxpoolForwardReferenceImpl(g, planes: planes, x: x, y: y)
+    }
+    public static func maxpoolBackwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, dout: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>) {
+        maxpoolBackwardReferenceImpl(g, planes: planes, x: x, dout: dout, dx: dx)
+    }
+}

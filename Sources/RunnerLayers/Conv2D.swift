@@ -1,16 +1,91 @@
-// Placeholder until the convolution layer lands: construction fails with a clear message.
+/// conv: `x (N, C, H, W) → y (N, F, H', W')`, `W (F, C, HH, WW)`, `b (F)`, `H' = 1 + (H + 2·pad − HH)/stride`.
+///
+/// Cross-correlation with zero padding:
+/// `y[n, f, i, j] = b[f] + Σ_{c,p,q} W[f, c, p, q] · x[n, c, i·stride − pad + p, j·stride − pad + q]`.
+/// Backward: `db[f] = Σ_{n,i,j} dout[n, f, i, j]`, `dW = Σ_n dout_n · cols_nᵀ`, `dx = col2im(Wᵀ · dout_n)`,
+/// where `cols_n (C·HH·WW, H'·W')` is the im2col patch matrix of image `n`.
+/// Cost per sample: `2·F·K·P` flops forward (`K = C·HH·WW`, `P = H'·W'`), `2·F·K·P` for `dW`
+/// and another `2·F·K·P` for `dx` (skipped when `needsInputGradient` is false), all in `T.gemm`;
+/// im2col/col2im add O(K·P) memory traffic. Patch matrices are built for blocks of at most
+/// `geometry.chunk(batch:)` images (one image for 32×32 maps), so scratch memory is
+/// O(K·P·chunk) whatever the batch; the buffers are kept and reused across calls.
+/// A non-integer output size is rejected with a `ShapeError` naming the input and filter shapes.
 public final class Conv2D<T: Real>: Layer {
     public let kind = "conv"
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let weight: Parameter<T>, bias: Parameter<T>
+    /// `C·HH·WW`, the number of inputs of each output unit (for kaiming/xavier).
     public let fanIn: Int
+    public let geometry: ConvGeometry
     public var needsInputGradient = true
+    private var input: Tensor<T>?
+    private let output = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0])
+    private let cols = Tensor<T>(shape: [0]), dcols = Tensor<T>(shape: [0]), tmp = Tensor<T>(shape: [1])
+
     public init(inputShape: [Int], filters: Int, height: Int, width: Int, stride: Int, pad: Int) throws {
-        throw ShapeError("conv is not implemented yet")
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw ShapeError("conv needs a (C, H, W) input, got \(inputShape)")
+        }
+        guard filters > 0, height > 0, width > 0 else {
+            throw ShapeError("conv needs positive filters and filter size, got \(filters) filters of \(height)×\(width)")
+        }
+        guard stride > 0, pad >= 0 else {
+            throw ShapeError("conv needs stride ≥ 1 and pad ≥ 0, got stride \(stride), pad \(pad)")
+        }
+        let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
+        let wshape = [filters, c, height, width]
+        func check(_ dim: String, _ n: Int, _ k: Int) throws -> Int {
+            if let o = ConvGeometry.outputSize(input: n, kernel: k, stride: stride, pad: pad) { return o }
+            let span = n + 2 * pad - k
+            let why = span < 0 ? "the filter is larger than the padded input"
+                : "1 + (\(n) + 2·\(pad) − \(k))/\(stride) = 1 + \(span)/\(stride) is not an integer"
+            throw ShapeError("conv: input \(inputShape) with filters \(wshape) (stride \(stride), pad \(pad)) gives no valid output \(dim): \(why)")
+        }
+        let oh = try check("height", h, height)
+        let ow = try check("width", w, width)
+        geometry = ConvGeometry(channels: c, height: h, width: w, filters: filters, kernelHeight: height, kernelWidth: width,
+                                stride: stride, pad: pad)
+        self.inputShape = inputShape
+        self.outputShape = [filters, oh, ow]
+        fanIn = c * height * width
+        weight = Parameter(name: "W", shape: wshape, regularized: true)
+        bias = Parameter(name: "b", shape: [filters], regularized: false)
     }
+
     public var parameters: [Parameter<T>] { [weight, bias] }
-    public var flopsPerSample: Int { 0 }
-    public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> { x }
-    public func backward(_ dout: Tensor<T>) -> Tensor<T>? { nil }
+    public var flopsPerSample: Int { (needsInputGradient ? 3 : 2) * geometry.forwardFlops }
+
+    private func prepareScratch(batch n: Int, withDx: Bool) -> Int {
+        let chunk = geometry.chunk(batch: n)
+        let cc = geometry.colsCount(chunk: chunk)
+        if cols.count < cc { cols.resize([cc]) }
+        if withDx && dcols.count < cc { dcols.resize([cc]) }
+        let tc = max(geometry.tmpCount(chunk: chunk), 1)
+        if tmp.count < tc { tmp.resize([tc]) }
+        return chunk
+    }
+
+    public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+        let n = x.rows
+        precondition(x.count == n * geometry.inputCount, "conv: input \(x.shape) does not match \(inputShape)")
+        input = x
+        output.resize([n] + outputShape)
+        let chunk = prepareScratch(batch: n, withDx: false)
+        T.convForward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, bias: bias.value.data,
+                      cols: cols.data, tmp: tmp.data, y: output.data)
+        return output
+    }
+
+    public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
+        guard let x = input else { preconditionFailure("conv: backward before forward") }
+        let n = x.rows
+        let chunk = prepareScratch(batch: n, withDx: needsInputGradient)
+        if needsInputGradient { dx.resize(x.shape) }
+        T.convBackward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, dout: dout.data,
+                       cols: cols.data, tmp: tmp.data,
+                       dcols: needsInputGradient ? dcols.data : nil, dx: needsInputGradient ? dx.data : nil,
+                       dweight: weight.grad.data, dbias: bias.grad.data)
+        return needsInputGradient ? dx : nil
+    }
 }

@@ -1,13 +1,56 @@
-// Placeholder until the max-pool layer lands.
+/// maxpool: `x (N, C, H, W) → y (N, C, H', W')`, `H' = 1 + (H − pool_height)/stride` (likewise `W'`).
+///
+/// `y[n, c, i, j] = max_{p,q} x[n, c, i·stride + p, j·stride + q]` over the `ph × pw` window.
+/// Backward: each `dout` entry goes to the FIRST maximum of its window in row-major order,
+/// accumulated where windows overlap (the position is recomputed from the saved input, so
+/// no index buffer is kept). Cost per sample: about `C·H'·W'·ph·pw` comparisons each way;
+/// the common 2×2 stride-2 case has a dedicated loop. A non-integer output size is rejected.
 public final class MaxPool<T: Real>: Layer {
     public let kind = "maxpool"
     public let inputShape: [Int]
     public let outputShape: [Int]
+    public let geometry: PoolGeometry
     public var needsInputGradient = true
+    private var input: Tensor<T>?
+    private let output = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0])
+
     public init(inputShape: [Int], height: Int, width: Int, stride: Int) throws {
-        throw ShapeError("maxpool is not implemented yet")
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw ShapeError("maxpool needs a (C, H, W) input, got \(inputShape)")
+        }
+        guard height > 0, width > 0, stride > 0 else {
+            throw ShapeError("maxpool needs a positive window and stride, got \(height)×\(width) stride \(stride)")
+        }
+        let (h, w) = (inputShape[1], inputShape[2])
+        func check(_ dim: String, _ n: Int, _ k: Int) throws -> Int {
+            if let o = ConvGeometry.outputSize(input: n, kernel: k, stride: stride, pad: 0) { return o }
+            let why = n < k ? "the window is larger than the input"
+                : "1 + (\(n) − \(k))/\(stride) is not an integer"
+            throw ShapeError("maxpool: input \(inputShape) with a \(height)×\(width) window (stride \(stride)) gives no valid output \(dim): \(why)")
+        }
+        let oh = try check("height", h, height)
+        let ow = try check("width", w, width)
+        geometry = PoolGeometry(height: h, width: w, poolHeight: height, poolWidth: width, stride: stride)
+        self.inputShape = inputShape
+        self.outputShape = [inputShape[0], oh, ow]
     }
-    public var flopsPerSample: Int { 0 }
-    public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> { x }
-    public func backward(_ dout: Tensor<T>) -> Tensor<T>? { nil }
+
+    public var flopsPerSample: Int { 2 * outputShape.reduce(1, *) * geometry.poolHeight * geometry.poolWidth }
+
+    public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+        let n = x.rows
+        precondition(x.count == n * inputShape.reduce(1, *), "maxpool: input \(x.shape) does not match \(inputShape)")
+        input = x
+        output.resize([n] + outputShape)
+        T.maxpoolForward(geometry, planes: n * inputShape[0], x: x.data, y: output.data)
+        return output
+    }
+
+    public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
+        guard needsInputGradient else { return nil }
+        guard let x = input else { preconditionFailure("maxpool: backward before forward") }
+        dx.resize(x.shape)
+        T.maxpoolBackward(geometry, planes: x.rows * inputShape[0], x: x.data, dout: dout.data, dx: dx.data)
+        return dx
+    }
 }

@@ -41,6 +41,7 @@ public struct TrainingResult: Sendable {
     public var bestEpoch = 0
     public var testAccuracy: Double?
     public var seconds = 0.0
+    public init() {}
 
     /// Mean of the last 100 iteration losses (SPEC §7), or nan when there are none.
     public var finalLoss: Double {

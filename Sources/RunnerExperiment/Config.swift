@@ -1,0 +1,165 @@
+import Foundation
+@_exported import RunnerTraining
+
+/// A fully resolved single-trial config: every field present, defaults filled in.
+public struct ExperimentConfig: Sendable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64
+    public var dtype: String
+    public var dataSource: String
+    public var dataDir: String
+    public var numTrain: Int?
+    public var numVal: Int
+    public var numTest: Int
+    public var modelType: String
+    public var layers: [LayerSpec]
+    public var weightInit: WeightInit
+    public var reg: Double
+    public var loss: LossKind
+    public var optimizer: OptimizerSettings
+    public var training: TrainingSettings
+    public var outputDir: String
+    /// The resolved config as JSON (written beside each trial's results).
+    public var resolved: JSON
+
+    /// Validates `json` and fills in defaults. `defaultName` is used when `name` is absent.
+    public static func resolve(_ json: JSON, defaultName: String) throws(ConfigError) -> ExperimentConfig {
+        guard case .object = json else { throw .wrongType(path: "config", expected: "an object", found: json.typeName) }
+        // The model section's valid keys depend on its type: check that first.
+        var modelType = "fc"
+        if let m = json["model"] {
+            guard case .object = m else { throw .wrongType(path: "model", expected: "an object", found: m.typeName) }
+            if let t = m["type"] {
+                let checked = try checkValue(t, type: Schema.model[0].type, path: "model.type", isDefault: false)
+                if case .string(let s) = checked { modelType = s }
+            }
+        }
+        var resolved = try resolveSection(json, fields: Schema.top.map { f in
+            f.name == "model" ? Field("model", .sweep, .object([]), f.doc) : f
+        }, path: "")
+        let model = try resolveSection(json["model"] ?? .object([]), fields: Schema.model, path: "model", modelType: modelType)
+        resolved = resolved.setting(path: ["model"], to: model)
+        if resolved["name"] == nil {
+            resolved = .object([("name", .string(defaultName))] + { if case .object(let p) = resolved { return p }; return [] }())
+        }
+        // Optimizer default learning rate depends on the type.
+        let opt = resolved["optimizer"]!
+        let optType = opt["type"].flatMap { if case .string(let s) = $0 { return s }; return nil } ?? "sgd"
+        if case .null? = opt["learning_rate"] {
+            resolved = resolved.setting(path: ["optimizer", "learning_rate"], to: .number(optType == "adam" ? 1e-3 : 1e-2))
+        }
+        return try ExperimentConfig(resolved: resolved)
+    }
+
+    init(resolved r: JSON) throws(ConfigError) {
+        func str(_ j: JSON?) -> String { if case .string(let s)? = j { return s }; return "" }
+        func num(_ j: JSON?) -> Double { if case .number(let x)? = j { return x }; return 0 }
+        func int(_ j: JSON?) -> Int { Int(num(j)) }
+        func optInt(_ j: JSON?) -> Int? { if case .number(let x)? = j { return Int(x) }; return nil }
+        resolved = r
+        name = str(r["name"])
+        description = str(r["description"])
+        seed = UInt64(num(r["seed"]))
+        dtype = str(r["dtype"])
+        let d = r["data"]!
+        dataSource = str(d["source"]); dataDir = str(d["dir"])
+        numTrain = optInt(d["num_train"]); numVal = int(d["num_val"]); numTest = int(d["num_test"])
+        let m = r["model"]!
+        modelType = str(m["type"])
+        let initName = str(m["init"])
+        weightInit = initName == "kaiming" ? .kaiming : initName == "xavier" ? .xavier : .scale(num(m["weight_scale"]))
+        reg = num(m["reg"])
+        loss = LossKind(rawValue: str(m["loss"])) ?? .softmax
+        let numClasses = 10
+        switch modelType {
+        case "fc":
+            var dims: [Int] = []
+            if case .array(let xs)? = m["hidden_dims"] { dims = xs.map { int($0) } }
+            layers = fullyConnectedSpecs(hiddenDims: dims, numClasses: numClasses, normalization: str(m["normalization"]), dropout: num(m["dropout"]))
+        case "three_layer_convnet":
+            let size = int(m["filter_size"])
+            guard size % 2 == 1 else { throw .invalidValue(path: "model.filter_size", message: "must be odd so that \"same\" padding keeps the image size, got \(size)") }
+            layers = threeLayerConvnetSpecs(numFilters: int(m["num_filters"]), filterSize: size, hiddenDim: int(m["hidden_dim"]), numClasses: numClasses)
+        default:
+            var specs: [LayerSpec] = []
+            if case .array(let xs)? = m["layers"] {
+                for l in xs {
+                    switch str(l["type"]) {
+                    case "affine": specs.append(.affine(outputs: int(l["units"])))
+                    case "relu": specs.append(.relu)
+                    case "batchnorm": specs.append(.batchnorm)
+                    case "spatial_batchnorm": specs.append(.spatialBatchnorm)
+                    case "layernorm": specs.append(.layernorm)
+                    case "flatten": specs.append(.flatten)
+                    case "dropout": specs.append(.dropout(p: num(l["p"])))
+                    case "conv":
+                        let s = int(l["size"])
+                        let h = optInt(l["height"]) ?? s, w = optInt(l["width"]) ?? s
+                        let pad = optInt(l["pad"]) ?? (h - 1) / 2
+                        specs.append(.conv(filters: int(l["filters"]), height: h, width: w, stride: int(l["stride"]), pad: pad))
+                    case "maxpool":
+                        let s = int(l["size"])
+                        let h = optInt(l["height"]) ?? s, w = optInt(l["width"]) ?? s
+                        specs.append(.maxpool(height: h, width: w, stride: optInt(l["stride"]) ?? s))
+                    default: break
+                    }
+                }
+            }
+            guard !specs.isEmpty else { throw .invalidValue(path: "model.layers", message: "needs at least one layer") }
+            layers = specs
+        }
+        let o = r["optimizer"]!
+        var opt = OptimizerSettings(kind: OptimizerKind(rawValue: str(o["type"])) ?? .sgd, learningRate: num(o["learning_rate"]))
+        opt.momentum = num(o["momentum"]); opt.decayRate = num(o["decay_rate"])
+        opt.beta1 = num(o["beta1"]); opt.beta2 = num(o["beta2"]); opt.epsilon = num(o["epsilon"])
+        opt.lrDecay = num(o["lr_decay"])
+        optimizer = opt
+        let t = r["training"]!
+        var ts = TrainingSettings(numEpochs: int(t["num_epochs"]), batchSize: int(t["batch_size"]))
+        if case .bool(let b)? = t["shuffle"] { ts.shuffle = b }
+        ts.trainAccuracySamples = int(t["train_acc_samples"])
+        ts.evalBatchSize = int(t["eval_batch_size"])
+        training = ts
+        outputDir = str(r["output"]?["dir"])
+    }
+
+    /// Per-sample input shape of the data source.
+    public var inputShape: [Int] { dataSource == "synthetic" ? [3, 8, 8] : CIFAR10.imageShape }
+
+    /// Builds the network (checking every layer shape) with weights drawn from `seed`.
+    public func makeNetwork<T: Real>(_: T.Type, seed: UInt64) throws(ConfigError) -> Network<T> {
+        do {
+            return try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed)
+        } catch let e as ShapeError {
+            throw .shape(path: modelType == "layers" ? "model.layers" : "model", message: e.message)
+        } catch {
+            throw .shape(path: "model", message: "\(error)")
+        }
+    }
+
+    /// Checks that layer shapes fit, without keeping the network.
+    public func checkShapes() throws(ConfigError) {
+        _ = try makeNetwork(Float.self, seed: 0)
+    }
+
+    /// Loads (or synthesises) the data this config asks for.
+    public func loadData(directoryOverride: String? = nil) throws -> Dataset {
+        if dataSource == "synthetic" {
+            return SyntheticData.blobs(seed: 12345, numTrain: numTrain ?? 1000, numVal: numVal, numTest: numTest)
+        }
+        return try CIFAR10.load(directory: directoryOverride ?? dataDir, numTrain: numTrain, numVal: numVal, numTest: numTest)
+    }
+}
+
+/// Reads and parses a config file (JSON with optional comments).
+public func readConfigFile(_ path: String) throws(ConfigError) -> JSON {
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) }
+    catch {
+        let reason = FileManager.default.fileExists(atPath: path) ? "not UTF-8 text" : "no such file"
+        throw .unreadable(file: path, reason: reason)
+    }
+    do { return try JSON.parse(text) }
+    catch { throw .syntax(file: path, line: error.line, column: error.column, message: error.message) }
+}

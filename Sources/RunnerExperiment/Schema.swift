@@ -1,0 +1,274 @@
+/// The single source of truth for every config field: its type, default and meaning.
+/// Validation, the resolved config written beside each trial, `runner init` and
+/// `runner help config` are all generated from these tables.
+public indirect enum FieldType: Sendable {
+    case int(min: Int)
+    /// An integer ≥ min, or null meaning "all" / "automatic".
+    case optionalInt(min: Int)
+    /// A number in a range; bounds are exclusive when the flag is set.
+    case number(min: Double?, minOpen: Bool, max: Double?, maxOpen: Bool)
+    /// A positive number or null ("automatic").
+    case optionalPositive
+    case string
+    case choice([String])
+    case bool
+    case intList(min: Int)
+    case layerList
+    case section([Field])
+    case sweep
+
+    var expectation: String {
+        switch self {
+        case .int(let m): m == 0 ? "a non-negative integer" : m == 1 ? "a positive integer" : "an integer ≥ \(m)"
+        case .optionalInt(let m): (m == 1 ? "a positive integer" : "an integer ≥ \(m)") + " or null"
+        case .number: "a number"
+        case .optionalPositive: "a positive number or null"
+        case .string: "a string"
+        case .choice(let cs): "one of " + cs.map { "\"\($0)\"" }.joined(separator: ", ")
+        case .bool: "true or false"
+        case .intList(let m): m == 1 ? "a list of positive integers" : "a list of integers"
+        case .layerList: "a list of layer objects"
+        case .section: "an object"
+        case .sweep: "an object with grid, zip, arms or repeats"
+        }
+    }
+}
+
+public struct Field: Sendable {
+    public let name: String
+    public let type: FieldType
+    public let defaultValue: JSON
+    public let doc: String
+    /// Model types the field applies to (nil: always).
+    public let models: [String]?
+
+    public init(_ name: String, _ type: FieldType, _ defaultValue: JSON, _ doc: String, models: [String]? = nil) {
+        self.name = name; self.type = type; self.defaultValue = defaultValue; self.doc = doc; self.models = models
+    }
+}
+
+public enum Schema {
+    static let unit = FieldType.number(min: 0, minOpen: false, max: 1, maxOpen: true)
+    static let positive = FieldType.number(min: 0, minOpen: true, max: nil, maxOpen: false)
+    static let nonNegative = FieldType.number(min: 0, minOpen: false, max: nil, maxOpen: false)
+    public static let modelTypes = ["fc", "three_layer_convnet", "layers"]
+    public static let optimizerTypes = ["sgd", "sgd_momentum", "nesterov", "rmsprop", "adam", "adagrad"]
+
+    public static let data: [Field] = [
+        Field("source", .choice(["cifar10", "synthetic"]), .string("cifar10"), "cifar10: the binary CIFAR-10 files in `dir`; synthetic: seeded Gaussian blobs (tests, smoke runs)"),
+        Field("dir", .string, .string("data/cifar10-sample"), "folder with data_batch_*.bin and test_batch.bin (relative to the working directory); --data overrides it"),
+        Field("num_train", .optionalInt(min: 1), .null, "training rows to use, taken from the start of the training split (null: all)"),
+        Field("num_val", .int(min: 1), .number(1000), "validation rows: the last rows of the available training data"),
+        Field("num_test", .int(min: 0), .number(1000), "test rows (the first rows of test_batch.bin); 0 skips the test accuracy"),
+    ]
+
+    public static let model: [Field] = [
+        Field("type", .choice(modelTypes), .string("fc"), "fc: fully connected preset; three_layer_convnet: conv-relu-pool-affine-relu-affine; layers: an explicit layer list"),
+        Field("hidden_dims", .intList(min: 1), .array([.number(100), .number(100)]), "sizes of the hidden layers", models: ["fc"]),
+        Field("normalization", .choice(["none", "batchnorm", "layernorm"]), .string("none"), "normalisation after each hidden affine layer", models: ["fc"]),
+        Field("dropout", unit, .number(0), "probability of dropping a hidden unit (0: no dropout)", models: ["fc"]),
+        Field("num_filters", .int(min: 1), .number(32), "convolution filters", models: ["three_layer_convnet"]),
+        Field("filter_size", .int(min: 1), .number(7), "odd filter size; padding keeps the image size", models: ["three_layer_convnet"]),
+        Field("hidden_dim", .int(min: 1), .number(100), "units of the hidden affine layer", models: ["three_layer_convnet"]),
+        Field("layers", .layerList, .array([]), "the layer stack, e.g. [{\"type\": \"affine\", \"units\": 100}, {\"type\": \"relu\"}, …]; the last layer must give num_classes scores", models: ["layers"]),
+        Field("weight_scale", positive, .number(1e-2), "std of the normal initial weights (init weight_scale)"),
+        Field("init", .choice(["weight_scale", "kaiming", "xavier"]), .string("weight_scale"), "weight initialisation"),
+        Field("reg", nonNegative, .number(0), "L2 strength: loss += 0.5·reg·Σ‖W‖²"),
+        Field("loss", .choice(["softmax", "svm"]), .string("softmax"), "classification loss"),
+    ]
+
+    public static let optimizer: [Field] = [
+        Field("type", .choice(optimizerTypes), .string("sgd"), "update rule"),
+        Field("learning_rate", .optionalPositive, .null, "initial learning rate (null: 1e-3 for adam, 1e-2 otherwise)"),
+        Field("momentum", unit, .number(0.9), "sgd_momentum and nesterov"),
+        Field("decay_rate", unit, .number(0.99), "rmsprop's moving-average decay"),
+        Field("beta1", unit, .number(0.9), "adam"),
+        Field("beta2", unit, .number(0.999), "adam"),
+        Field("epsilon", positive, .number(1e-8), "rmsprop, adam, adagrad"),
+        Field("lr_decay", .number(min: 0, minOpen: true, max: 1, maxOpen: false), .number(1), "learning rate multiplier applied at the end of every epoch"),
+    ]
+
+    public static let training: [Field] = [
+        Field("num_epochs", .int(min: 1), .number(10), "epochs; an epoch is max(num_train / batch_size, 1) iterations"),
+        Field("batch_size", .int(min: 1), .number(100), "rows per minibatch"),
+        Field("shuffle", .bool, .bool(false), "false: minibatches drawn with replacement (the course); true: a new permutation each epoch"),
+        Field("train_acc_samples", .int(min: 1), .number(1000), "training rows sampled for the train accuracy"),
+        Field("eval_batch_size", .int(min: 1), .number(100), "rows per forward pass when measuring accuracy"),
+    ]
+
+    public static let output: [Field] = [
+        Field("dir", .string, .string("results"), "results go to <dir>/<name>/"),
+    ]
+
+    public static let top: [Field] = [
+        Field("name", .string, .null, "experiment name (default: the config file name); results go to results/<name>/"),
+        Field("description", .string, .string(""), "free text, shown by plan"),
+        Field("seed", .int(min: 0), .number(0), "experiment seed; each trial's generators derive from it and the trial's sweep point"),
+        Field("dtype", .choice(["float32", "float64"]), .string("float32"), "element type for training"),
+        Field("data", .section(data), .object([]), "where the images come from"),
+        Field("model", .section(model), .object([]), "the network"),
+        Field("optimizer", .section(optimizer), .object([]), "the update rule"),
+        Field("training", .section(training), .object([]), "the training loop"),
+        Field("sweep", .sweep, .null, "trials to run: grid, zip, arms, repeats"),
+        Field("output", .section(output), .object([]), "where results go"),
+    ]
+
+    /// Parameters of each layer type in a `layers` list.
+    public static let layerFields: [String: [Field]] = [
+        "affine": [Field("units", .int(min: 1), .null, "outputs")],
+        "relu": [], "batchnorm": [], "spatial_batchnorm": [], "layernorm": [], "flatten": [],
+        "dropout": [Field("p", unit, .null, "drop probability")],
+        "conv": [
+            Field("filters", .int(min: 1), .null, "output channels"),
+            Field("size", .int(min: 1), .number(3), "square filter size"),
+            Field("height", .optionalInt(min: 1), .null, "filter height (default: size)"),
+            Field("width", .optionalInt(min: 1), .null, "filter width (default: size)"),
+            Field("stride", .int(min: 1), .number(1), "stride"),
+            Field("pad", .optionalInt(min: 0), .null, "zero padding (null: (size − 1)/2, \"same\" for odd sizes)"),
+        ],
+        "maxpool": [
+            Field("size", .int(min: 1), .number(2), "square window"),
+            Field("height", .optionalInt(min: 1), .null, "window height (default: size)"),
+            Field("width", .optionalInt(min: 1), .null, "window width (default: size)"),
+            Field("stride", .optionalInt(min: 1), .null, "stride (default: size)"),
+        ],
+    ]
+
+    /// Every valid dotted path of a scalar field (for sweep paths and suggestions).
+    public static var allPaths: [String] {
+        var out: [String] = []
+        for f in top {
+            if case .section(let fs) = f.type { out += fs.map { "\(f.name).\($0.name)" } }
+            else if f.name != "sweep" { out.append(f.name) }
+        }
+        return out
+    }
+
+    public static func field(at path: String) -> Field? {
+        let parts = path.split(separator: ".").map(String.init)
+        guard let head = top.first(where: { $0.name == parts.first }) else { return nil }
+        if parts.count == 1 { return head }
+        guard parts.count == 2, case .section(let fs) = head.type else { return nil }
+        return fs.first { $0.name == parts[1] }
+    }
+}
+
+// MARK: - validation and resolution
+
+/// Checks `json` against `fields` and returns it with every applicable default filled in,
+/// keys in schema order. `//` keys (notes) are accepted anywhere and dropped.
+func resolveSection(_ json: JSON, fields: [Field], path: String, modelType: String? = nil) throws(ConfigError) -> JSON {
+    guard case .object(let pairs) = json else {
+        throw .wrongType(path: path.isEmpty ? "config" : path, expected: "an object", found: json.typeName)
+    }
+    let applicable = fields.filter { f in f.models.map { m in modelType.map { m.contains($0) } ?? true } ?? true }
+    for (k, _) in pairs where k != "//" && !applicable.contains(where: { $0.name == k }) {
+        if let f = fields.first(where: { $0.name == k }), let models = f.models {
+            throw .invalidValue(path: join(path, k), message: "applies to model type \(models.map { "\"\($0)\"" }.joined(separator: " or ")), not \"\(modelType ?? "")\"")
+        }
+        throw .unknownKey(path: path, key: k, suggestion: nearest(k, in: applicable.map(\.name)))
+    }
+    var out: [(key: String, value: JSON)] = []
+    for f in applicable {
+        let p = join(path, f.name)
+        let given = json[f.name]
+        let v = try checkValue(given ?? f.defaultValue, type: f.type, path: p, isDefault: given == nil)
+        if case .null = v, f.name == "name" || f.name == "sweep" { continue }
+        out.append((f.name, v))
+    }
+    return .object(out)
+}
+
+func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : "\(a).\(b)" }
+
+func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throws(ConfigError) -> JSON {
+    func wrong() -> ConfigError {
+        var found = v.typeName
+        if case .string(let s) = v { found += " (\"\(s)\")" }
+        if case .number(let x) = v { found += " (\(JSON.format(x)))" }
+        return .wrongType(path: path, expected: type.expectation, found: found)
+    }
+    switch type {
+    case .int(let m):
+        guard case .number(let x) = v, x == x.rounded() else { throw wrong() }
+        guard x >= Double(m) else { throw .invalidValue(path: path, message: "must be \(type.expectation.replacingOccurrences(of: "a ", with: "")), got \(JSON.format(x))") }
+        return v
+    case .optionalInt(let m):
+        if case .null = v { return v }
+        if case .string("same") = v, path.hasSuffix(".pad") { return v }
+        guard case .number(let x) = v, x == x.rounded() else { throw wrong() }
+        guard x >= Double(m) else { throw .invalidValue(path: path, message: "must be \(m == 1 ? "positive" : "≥ \(m)"), got \(JSON.format(x))") }
+        return v
+    case let .number(lo, loOpen, hi, hiOpen):
+        guard case .number(let x) = v else { throw wrong() }
+        let tooLow = lo.map { loOpen ? x <= $0 : x < $0 } ?? false
+        let tooHigh = hi.map { hiOpen ? x >= $0 : x > $0 } ?? false
+        if tooLow || tooHigh {
+            let range: String
+            switch (lo, hi) {
+            case let (l?, h?): range = "in \(loOpen ? "(" : "[")\(JSON.format(l)), \(JSON.format(h))\(hiOpen ? ")" : "]")"
+            case let (l?, nil): range = l == 0 ? (loOpen ? "positive" : "non-negative") : "\(loOpen ? ">" : "≥") \(JSON.format(l))"
+            default: range = "in range"
+            }
+            throw .invalidValue(path: path, message: "must be \(range), got \(JSON.format(x))")
+        }
+        return v
+    case .optionalPositive:
+        if case .null = v { return v }
+        guard case .number(let x) = v else { throw wrong() }
+        guard x > 0 else { throw .invalidValue(path: path, message: "must be positive, got \(JSON.format(x))") }
+        return v
+    case .string:
+        if case .null = v, isDefault { return v }
+        guard case .string = v else { throw wrong() }
+        return v
+    case .choice(let cs):
+        guard case .string(let s) = v else { throw wrong() }
+        guard cs.contains(s) else {
+            let hint = nearest(s, in: cs).map { " (did you mean \"\($0)\"?)" } ?? ""
+            throw .invalidValue(path: path, message: "\"\(s)\" is not one of \(cs.map { "\"\($0)\"" }.joined(separator: ", "))\(hint)")
+        }
+        return v
+    case .bool:
+        guard case .bool = v else { throw wrong() }
+        return v
+    case .intList(let m):
+        guard case .array(let xs) = v else { throw wrong() }
+        for (i, x) in xs.enumerated() {
+            guard case .number(let d) = x, d == d.rounded(), d >= Double(m) else {
+                throw .wrongType(path: "\(path)[\(i)]", expected: m == 1 ? "a positive integer" : "an integer", found: x.typeName + { if case .number(let d) = x { return " (\(JSON.format(d)))" }; return "" }())
+            }
+        }
+        return v
+    case .layerList:
+        guard case .array(let xs) = v else { throw wrong() }
+        var out: [JSON] = []
+        for (i, layer) in xs.enumerated() {
+            let lp = "\(path)[\(i)]"
+            guard case .object = layer else { throw .wrongType(path: lp, expected: "a layer object like {\"type\": \"relu\"}", found: layer.typeName) }
+            guard case .string(let t)? = layer["type"] else {
+                throw .wrongType(path: "\(lp).type", expected: "a layer type (" + Schema.layerFields.keys.sorted().joined(separator: ", ") + ")", found: layer["type"]?.typeName ?? "nothing")
+            }
+            guard let fs = Schema.layerFields[t] else {
+                let hint = nearest(t, in: Array(Schema.layerFields.keys)).map { " (did you mean \"\($0)\"?)" } ?? ""
+                throw .invalidValue(path: "\(lp).type", message: "unknown layer type \"\(t)\"\(hint)")
+            }
+            for f in fs where f.defaultValue == .null && !isOptional(f.type) && layer[f.name] == nil {
+                throw .invalidValue(path: "\(lp).\(f.name)", message: "\(t) needs \"\(f.name)\" (\(f.doc))")
+            }
+            let typeField = Field("type", .string, .null, "")
+            let r = try resolveSection(layer, fields: [typeField] + fs, path: lp)
+            out.append(r)
+        }
+        return .array(out)
+    case .section(let fs):
+        if case .null = v { return try resolveSection(.object([]), fields: fs, path: path) }
+        return try resolveSection(v, fields: fs, path: path, modelType: nil)
+    case .sweep:
+        return v   // checked by Sweep
+    }
+}
+
+func isOptional(_ t: FieldType) -> Bool {
+    switch t { case .optionalInt, .optionalPositive: return true; default: return false }
+}

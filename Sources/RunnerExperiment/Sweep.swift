@@ -1,0 +1,191 @@
+import Foundation
+
+/// One trial of an experiment: a resolved config plus where it sits in the sweep.
+public struct TrialPlan: Sendable {
+    /// Position in the fixed expansion order (0-based).
+    public let index: Int
+    /// Arm name, nil without arms.
+    public let arm: String?
+    /// Values of the swept paths (grid and zip axes, then the arm's overrides), in column order.
+    public let parameters: [(path: String, value: JSON)]
+    public let config: ExperimentConfig
+    /// Stable id: a hash of the resolved config (same trial ⇒ same id on every run and machine).
+    public let id: String
+    /// Seed of the trial's generators: experiment seed + sweep point (not the arm), so the
+    /// arms at a point share minibatches and, where shapes agree, initial weights.
+    public let seed: UInt64
+    public let repeatIndex: Int
+}
+
+/// The expanded experiment: base config, sweep columns and trials in order.
+public struct ExperimentPlan: Sendable {
+    public let name: String
+    public let trials: [TrialPlan]
+    /// Swept paths, each a column of summary.csv.
+    public let sweptPaths: [String]
+    public let hasArms: Bool
+    public let outputDir: String
+    public var directory: String { (outputDir as NSString).appendingPathComponent(name) }
+}
+
+/// Expansion order (documented in the README): grid axes in the order written (the first
+/// varies slowest), then each zip group as one axis, then repeats, then arms innermost, so
+/// the arms of one sweep point are adjacent.
+public enum Sweep {
+    public static func plan(_ json: JSON, defaultName: String, dataOverride: String? = nil) throws(ConfigError) -> ExperimentPlan {
+        guard case .object(var pairs) = json else { throw .wrongType(path: "config", expected: "an object", found: json.typeName) }
+        let sweep = json["sweep"]
+        pairs.removeAll { $0.key == "sweep" }
+        var base = JSON.object(pairs)
+        if let d = dataOverride { base = base.setting(path: ["data", "dir"], to: .string(d)) }
+        // Validate the base alone first so its errors carry plain paths.
+        let baseConfig = try ExperimentConfig.resolve(base, defaultName: defaultName)
+
+        var axes: [[[(path: String, value: JSON)]]] = []   // axis → values → assignments
+        var arms: [(name: String, overrides: [(path: String, value: JSON)])] = []
+        var repeats = 1
+        var columns: [String] = []
+        if let sweep, sweep != .null {
+            guard case .object(let sp) = sweep else { throw .wrongType(path: "sweep", expected: FieldType.sweep.expectation, found: sweep.typeName) }
+            for (k, _) in sp where !["grid", "zip", "arms", "repeats", "//"].contains(k) {
+                throw .unknownKey(path: "sweep", key: k, suggestion: nearest(k, in: ["grid", "zip", "arms", "repeats"]))
+            }
+            if let grid = sweep["grid"] {
+                guard case .object(let gp) = grid else { throw .wrongType(path: "sweep.grid", expected: "an object of \"path\": [values]", found: grid.typeName) }
+                for (path, spec) in gp where path != "//" {
+                    try checkPath(path, at: "sweep.grid")
+                    let values = try expandValues(spec, path: "sweep.grid.\(path)")
+                    axes.append(values.map { [(path, $0)] })
+                    columns.append(path)
+                }
+            }
+            if let zipSpec = sweep["zip"] {
+                var groups: [JSON] = []
+                switch zipSpec {
+                case .object: groups = [zipSpec]
+                case .array(let xs): groups = xs
+                default: throw .wrongType(path: "sweep.zip", expected: "an object of \"path\": [values] (or a list of them)", found: zipSpec.typeName)
+                }
+                for (g, group) in groups.enumerated() {
+                    let gpath = groups.count == 1 && { if case .object = zipSpec { return true }; return false }() ? "sweep.zip" : "sweep.zip[\(g)]"
+                    guard case .object(let zp) = group else { throw .wrongType(path: gpath, expected: "an object of \"path\": [values]", found: group.typeName) }
+                    var lists: [(String, [JSON])] = []
+                    for (path, spec) in zp where path != "//" {
+                        try checkPath(path, at: gpath)
+                        lists.append((path, try expandValues(spec, path: "\(gpath).\(path)")))
+                        columns.append(path)
+                    }
+                    guard let n = lists.first?.1.count else { throw .invalidValue(path: gpath, message: "is empty; give at least one \"path\": [values]") }
+                    for (path, vs) in lists where vs.count != n {
+                        throw .invalidValue(path: "\(gpath).\(path)", message: "has \(vs.count) values but \(lists[0].0) has \(n); zipped lists move together and need the same length")
+                    }
+                    axes.append((0..<n).map { i in lists.map { ($0.0, $0.1[i]) } })
+                }
+            }
+            if let r = sweep["repeats"] {
+                guard case .number(let x) = r, x == x.rounded(), x >= 1 else { throw .wrongType(path: "sweep.repeats", expected: "a positive integer", found: r.typeName) }
+                repeats = Int(x)
+            }
+            if let a = sweep["arms"] {
+                guard case .object(let ap) = a, !ap.isEmpty else { throw .wrongType(path: "sweep.arms", expected: "an object of \"arm name\": {\"path\": value, …}", found: a.typeName) }
+                for (name, overrides) in ap where name != "//" {
+                    guard name.range(of: "^[A-Za-z0-9_.-]+$", options: .regularExpression) != nil else {
+                        throw .invalidValue(path: "sweep.arms", message: "arm name \"\(name)\" may only use letters, digits, '_', '-' and '.'")
+                    }
+                    guard case .object(let op) = overrides else { throw .wrongType(path: "sweep.arms.\(name)", expected: "an object of \"path\": value", found: overrides.typeName) }
+                    var list: [(path: String, value: JSON)] = []
+                    for (path, v) in op where path != "//" {
+                        try checkPath(path, at: "sweep.arms.\(name)")
+                        list.append((path, v))
+                        if !columns.contains(path) { columns.append(path) }
+                    }
+                    arms.append((name, list))
+                }
+            }
+        }
+
+        // Cartesian product of the axes, first axis slowest.
+        var points: [[(path: String, value: JSON)]] = [[]]
+        for axis in axes { points = points.flatMap { p in axis.map { p + $0 } } }
+        var trials: [TrialPlan] = []
+        var seenIDs: [String: Int] = [:]
+        for point in points {
+            for rep in 0..<repeats {
+                let pointKey = JSON.array(point.map { .array([.string($0.path), $0.value]) } + (repeats > 1 ? [.number(Double(rep))] : [])).compact
+                let seed = mix64(baseConfig.seed ^ stableHash(pointKey))
+                for arm in arms.isEmpty ? [nil] : arms.map({ Optional($0) }) {
+                    var j = base
+                    for (p, v) in point { j = j.setting(path: p.split(separator: ".").map(String.init), to: v) }
+                    for (p, v) in arm?.overrides ?? [] { j = j.setting(path: p.split(separator: ".").map(String.init), to: v) }
+                    let index = trials.count
+                    let config: ExperimentConfig
+                    do { config = try ExperimentConfig.resolve(j, defaultName: defaultName) }
+                    catch { throw .inTrial(index: index, arm: arm?.name, underlying: ConfigErrorBox(error)) }
+                    let params = columns.map { c in (c, lookup(config.resolved, c) ?? .null) }
+                    let id = trialID(config.resolved, seed: seed)
+                    if let other = seenIDs[id] {
+                        throw .invalidValue(path: "sweep", message: "trials \(other) and \(index) resolve to the same config; remove the duplicate values or add \"repeats\"")
+                    }
+                    seenIDs[id] = index
+                    trials.append(TrialPlan(index: index, arm: arm?.name, parameters: params, config: config, id: id, seed: seed, repeatIndex: rep))
+                }
+            }
+        }
+        return ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns, hasArms: !arms.isEmpty, outputDir: baseConfig.outputDir)
+    }
+
+    static func checkPath(_ path: String, at where_: String) throws(ConfigError) {
+        guard let f = Schema.field(at: path), path.contains(".") || !["data", "model", "optimizer", "training", "output", "sweep"].contains(path) else {
+            throw .unknownKey(path: where_, key: path, suggestion: nearest(path, in: Schema.allPaths))
+        }
+        if case .section = f.type { throw .invalidValue(path: where_, message: "\"\(path)\" is a section; sweep one of its fields, e.g. \"\(path).\((Schema.field(at: path).flatMap { if case .section(let fs) = $0.type { return fs.first?.name }; return nil }) ?? "")\"") }
+        if ["name", "output.dir", "description"].contains(path) { throw .invalidValue(path: where_, message: "\"\(path)\" cannot be swept") }
+    }
+
+    /// A list of values, or `{"logspace": [a, b, n]}` (numpy's logspace: 10^linspace(a, b, n)),
+    /// or `{"linspace": [a, b, n]}`.
+    static func expandValues(_ spec: JSON, path: String) throws(ConfigError) -> [JSON] {
+        switch spec {
+        case .array(let xs):
+            guard !xs.isEmpty else { throw .invalidValue(path: path, message: "the list of values is empty") }
+            return xs
+        case .object(let pairs):
+            guard pairs.count == 1, let (kind, arg) = pairs.first, kind == "logspace" || kind == "linspace" else {
+                throw .wrongType(path: path, expected: "a list of values, {\"logspace\": [start, stop, count]} or {\"linspace\": [start, stop, count]}", found: "an object with keys \(pairs.map { "\"\($0.key)\"" }.joined(separator: ", "))")
+            }
+            guard case .array(let a) = arg, a.count == 3, case .number(let lo) = a[0], case .number(let hi) = a[1],
+                  case .number(let n) = a[2], n == n.rounded(), n >= 1 else {
+                throw .wrongType(path: "\(path).\(kind)", expected: "[start, stop, count] with a positive integer count", found: arg.typeName)
+            }
+            let xs = linspace(lo, hi, Int(n))
+            return (kind == "logspace" ? xs.map { pow(10, $0) } : xs).map { .number($0) }
+        default:
+            throw .wrongType(path: path, expected: "a list of values", found: spec.typeName)
+        }
+    }
+
+    /// numpy.linspace: `start + i·step`, the last value exactly `stop`.
+    public static func linspace(_ start: Double, _ stop: Double, _ n: Int) -> [Double] {
+        if n == 1 { return [start] }
+        let step = (stop - start) / Double(n - 1)
+        return (0..<n).map { i in i == n - 1 ? stop : Double(i) * step + start }
+    }
+
+    static func trialID(_ resolved: JSON, seed: UInt64) -> String {
+        guard case .object(let pairs) = resolved else { return "0" }
+        let core = JSON.object(pairs.filter { !["name", "description", "output"].contains($0.key) }).compact
+        let h = stableHash(core + "#seed=\(seed)")
+        return String(String(h, radix: 16).leftPadded(to: 16).prefix(10))
+    }
+}
+
+/// The value at a dotted path of a JSON object.
+public func lookup(_ json: JSON, _ path: String) -> JSON? {
+    var cur: JSON? = json
+    for part in path.split(separator: ".") { cur = cur?[String(part)] }
+    return cur
+}
+
+extension String {
+    func leftPadded(to n: Int, with c: Character = "0") -> String { count >= n ? self : String(repeating: c, count: n - count) + self }
+}
