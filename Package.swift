@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(name: "runner", dependencies: ["Runner"], swiftSettings: cpuFlags),
         .executableTarget(name: "runner-bench", dependencies: ["Runner"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerKernelsTests", dependencies: ["RunnerKernels"], swiftSettings: cpuFlags),
-        .testTarget(name: "RunnerLayersTests", dependencies: ["RunnerNetworks", "RunnerOptim"], swiftSettings: cpuFlags),
+        .testTarget(name: "RunnerLayersTests", dependencies: ["RunnerNetworks", "RunnerOptim"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerTrainingTests", dependencies: ["RunnerTraining"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerExperimentTests", dependencies: ["Runner"], swiftSettings: cpuFlags),
     ]

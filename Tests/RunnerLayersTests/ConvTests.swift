@@ -290,18 +290,22 @@ final class ConvTests: XCTestCase {
 
     func testThreeLayerConvnetGradientCheck() throws {
         // The course's check: ≤ 1e-2 on the conv weights (relu/max-pool kinks and tiny
-        // gradients at weight scale 1e-2), ≤ 1e-5 on every other parameter. Inputs have a
-        // pixel-like spread (std 10; mean-subtracted CIFAR pixels have std ≈ 60) so that the
-        // hidden-layer gradients stay well above the centered difference's round-off
-        // (≈ 1e-11 absolute); with std 1 some entries of dW2 are ~1e-6 and their course
-        // rel_error sits near 1e-5 from round-off alone.
+        // gradients at weight scale 1e-2), ≤ 1e-5 on every other parameter, over several seeds.
+        // Inputs have a pixel-like spread (std 50; mean-subtracted CIFAR pixels have std ≈ 60):
+        // the hidden activations, hence the dW2/dW3 entries, scale with the input while the
+        // centered difference's round-off (≈ 1e-11 absolute, h = 1e-5) does not, and the odds of
+        // a step crossing a relu/max-pool kink are scale-invariant. With std 1 some entries of
+        // dW2/dW3 are ~1e-7 and their course rel_error reaches 2e-5 from round-off alone.
+        // Likewise a tiny reg (1e-3) makes the gradient of a dead hidden unit's weights
+        // reg·W ≈ 1e-7 and fails the same way, so reg is either 0 (those entries are exactly
+        // 0 on both sides) or ≥ 0.05.
         var worst = (conv: 0.0, other: 0.0)
-        for (seed, reg) in [(UInt64(1), 0.0), (UInt64(2), 0.05), (UInt64(3), 0.0), (UInt64(4), 1e-3), (UInt64(5), 0.0), (UInt64(6), 0.1)] {
+        for (seed, reg) in [(UInt64(1), 0.0), (UInt64(2), 0.05), (UInt64(3), 0.0), (UInt64(4), 0.1), (UInt64(5), 0.0), (UInt64(6), 0.5)] {
             let specs = threeLayerConvnetSpecs(numFilters: 3, filterSize: 3, hiddenDim: 7, numClasses: 4)
             let net = try Network<Double>(inputShape: [3, 8, 8], specs: specs, reg: reg, initialization: .scale(1e-2), seed: seed)
             let conv = try XCTUnwrap(net.layers.first as? Conv2D<Double>)
             var rng = SeededGenerator(seed: 100 + seed)
-            let x: Tensor<Double> = convRandom([2, 3, 8, 8], &rng, scale: 10)
+            let x: Tensor<Double> = convRandom([2, 3, 8, 8], &rng, scale: 50)
             let labels: [Int32] = [1, 3]
             try labels.withUnsafeBufferPointer { lp in
                 let lab = try XCTUnwrap(lp.baseAddress)

@@ -1,0 +1,134 @@
+import XCTest
+import Runner
+
+/// Broken configs and the exact message each must produce (table-driven, pinned).
+final class ConfigErrorTests: XCTestCase {
+    static let base = """
+    {"name": "t", "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
+     "model": {"type": "fc", "hidden_dims": [10]}, "optimizer": {"type": "adam"},
+     "training": {"num_epochs": 1, "batch_size": 10}
+    """
+
+    func message(_ text: String) -> String? {
+        do {
+            let json: JSON
+            do { json = try JSON.parse(text) } catch { throw ConfigError.syntax(file: "c.json", line: error.line, column: error.column, message: error.message) }
+            let plan = try Sweep.plan(json, defaultName: "c")
+            for t in plan.trials {
+                do { try t.config.checkShapes() } catch { throw ConfigError.inTrial(index: t.index, arm: t.arm, underlying: ConfigErrorBox(error)) }
+            }
+            return nil
+        } catch let e as ConfigError {
+            return e.description
+        } catch {
+            return "unexpected error \(error)"
+        }
+    }
+
+    func testValidBaseConfig() {
+        XCTAssertNil(message(Self.base + "}"))
+    }
+
+    func testPinnedMessages() {
+        let cases: [(String, String)] = [
+            // 1. misspelled key → nearest valid key
+            (#"{"model": {"hiden_dims": [10]}}"#, #"model: unknown key "hiden_dims" (did you mean "hidden_dims"?)"#),
+            // 2. misspelled top-level section
+            (#"{"optimiser": {"type": "adam"}}"#, #"top level: unknown key "optimiser" (did you mean "optimizer"?)"#),
+            // 3. wrong type
+            (#"{"model": {"weight_scale": "big"}}"#, #"model.weight_scale: expected a number, found a string ("big")"#),
+            // 4. negative learning rate
+            (#"{"optimizer": {"learning_rate": -0.001}}"#, "optimizer.learning_rate: must be positive, got -0.001"),
+            // 5. dropout outside [0, 1)
+            (#"{"model": {"dropout": 1}}"#, "model.dropout: must be in [0, 1), got 1"),
+            // 6. unknown choice with suggestion
+            (#"{"optimizer": {"type": "adamw"}}"#, #"optimizer.type: "adamw" is not one of "sgd", "sgd_momentum", "nesterov", "rmsprop", "adam", "adagrad" (did you mean "adam"?)"#),
+            // 7. non-integer epochs
+            (#"{"training": {"num_epochs": 2.5}}"#, "training.num_epochs: expected a positive integer, found a number (2.5)"),
+            // 8. zero batch size
+            (#"{"training": {"batch_size": 0}}"#, "training.batch_size: must be positive integer, got 0"),
+            // 9. hidden dims with a bad entry
+            (#"{"model": {"hidden_dims": [10, -3]}}"#, "model.hidden_dims[1]: expected a positive integer, found an integer (-3)"),
+            // 10. empty sweep list
+            (#"{"sweep": {"grid": {"model.weight_scale": []}}}"#, "sweep.grid.model.weight_scale: the list of values is empty"),
+            // 11. misspelled sweep path
+            (#"{"sweep": {"grid": {"model.weight_scal": [1e-3]}}}"#, #"sweep.grid: unknown key "model.weight_scal" (did you mean "model.weight_scale"?)"#),
+            // 12. zipped lists of different lengths
+            (#"{"sweep": {"zip": {"optimizer.type": ["sgd", "adam"], "optimizer.learning_rate": [0.1]}}}"#,
+             "sweep.zip.optimizer.learning_rate: has 1 values but optimizer.type has 2; zipped lists move together and need the same length"),
+            // 13. a swept value that is invalid is reported with its trial
+            (#"{"sweep": {"grid": {"optimizer.learning_rate": [0.1, -1]}}}"#, "sweep trial 1: optimizer.learning_rate: must be positive, got -1"),
+            // 14. key for another model type
+            (#"{"model": {"num_filters": 8}}"#, #"model.num_filters: applies to model type "three_layer_convnet", not "fc""#),
+            // 15. layer shapes that do not fit
+            (#"{"model": {"type": "layers", "layers": [{"type": "affine", "units": 20}, {"type": "batchnorm"}, {"type": "spatial_batchnorm"}, {"type": "affine", "units": 10}]}}"#,
+             "sweep trial 0: model.layers: layer shapes do not fit: layer 3 (spatial_batchnorm): spatial_batchnorm needs a (C, H, W) input, got [20]"),
+            // 16. last layer must be flat scores
+            (#"{"model": {"type": "layers", "layers": [{"type": "relu"}]}}"#,
+             "sweep trial 0: model.layers: layer shapes do not fit: the last layer must produce class scores (a flat vector), got [3, 8, 8]"),
+            // 17. unknown layer type
+            (#"{"model": {"type": "layers", "layers": [{"type": "dense", "units": 10}]}}"#, #"model.layers[0].type: unknown layer type "dense""#),
+            // 18. missing required layer parameter
+            (#"{"model": {"type": "layers", "layers": [{"type": "affine"}]}}"#, #"model.layers[0].units: affine needs "units" (outputs)"#),
+            // 19. arms must be objects
+            (#"{"sweep": {"arms": {"a": 3}}}"#, #"sweep.arms.a: expected an object of "path": value, found an integer"#),
+            // 20. logspace with a bad count
+            (#"{"sweep": {"grid": {"model.weight_scale": {"logspace": [-4, 0]}}}}"#,
+             "sweep.grid.model.weight_scale.logspace: expected [start, stop, count] with a positive integer count, found a list"),
+            // 21. unknown sweep key
+            (#"{"sweep": {"arm": {}}}"#, #"sweep: unknown key "arm" (did you mean "arms"?)"#),
+            // 22. odd filter size required by the convnet preset
+            (#"{"model": {"type": "three_layer_convnet", "filter_size": 4}}"#, "model.filter_size: must be odd so that \"same\" padding keeps the image size, got 4"),
+            // 23. duplicate trials
+            (#"{"sweep": {"grid": {"model.reg": [0.1, 0.1]}}}"#, "sweep: trials 0 and 1 resolve to the same config; remove the duplicate values or add \"repeats\""),
+        ]
+        for (i, (override, expected)) in cases.enumerated() {
+            let merged = merge(override)
+            XCTAssertEqual(message(merged), expected, "case \(i + 1): \(override)")
+        }
+    }
+
+    func testSyntaxErrorsNameLineAndColumn() {
+        XCTAssertEqual(message("{\n  \"seed\": 1,\n  \"name\" \"x\"\n}"), "c.json:3:10: invalid JSON: expected ':' after key \"name\"")
+        XCTAssertEqual(message("{\"seed\": 1,, }"), "c.json:1:12: invalid JSON: expected a quoted key")
+        XCTAssertEqual(message("[1, 2"), "c.json:1:6: invalid JSON: unexpected end of file in a list, expected ']'")
+        XCTAssertEqual(message(""), "c.json:1:1: invalid JSON: unexpected end of file, expected a value")
+    }
+
+    func testCommentsAndNotesAreAccepted() {
+        let text = """
+        // a note
+        {"//": "free text", "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0, "//": "x"},
+         /* block */ "model": {"hidden_dims": [10]}, "training": {"num_epochs": 1}}
+        """
+        XCTAssertNil(message(text))
+    }
+
+    /// Random garbage never crashes the parser or the validator.
+    func testFuzzedConfigsNeverCrash() {
+        var rng = SeededGenerator(seed: 99)
+        let pieces = ["{", "}", "[", "]", ",", ":", "\"model\"", "\"sweep\"", "\"grid\"", "\"type\"", "\"layers\"", "\"fc\"", "1e400", "-1", "0",
+                      "3.5", "null", "true", "\"conv\"", "\"units\"", "\"data\"", "\"num_train\"", "//x\n", "\"arms\"", "\"logspace\""]
+        for _ in 0..<3000 {
+            let n = rng.int(below: 30)
+            let text = (0..<n).map { _ in pieces[rng.int(below: pieces.count)] }.joined()
+            _ = message(text)
+        }
+    }
+
+    /// Puts `override`'s sections on top of the base config.
+    func merge(_ override: String) -> String {
+        var json = try! JSON.parse(Self.base + "}")
+        let o = try! JSON.parse(override)
+        if case .object(let pairs) = o {
+            for (k, v) in pairs {
+                if case .object(let inner) = v, k != "sweep", !(k == "model" && v["type"] != nil) {
+                    for (ik, iv) in inner { json = json.setting(path: [k, ik], to: iv) }
+                } else {
+                    json = json.setting(path: [k], to: v)
+                }
+            }
+        }
+        return json.serialized()
+    }
+}

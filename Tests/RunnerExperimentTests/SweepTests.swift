@@ -1,0 +1,132 @@
+import XCTest
+import Foundation
+import Runner
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+func tempDir(_ tag: String) -> String {
+    let d = NSTemporaryDirectory() + "runner-\(tag)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+final class SweepTests: XCTestCase {
+    func plan(_ text: String) throws -> ExperimentPlan { try Sweep.plan(try JSON.parse(text), defaultName: "x") }
+
+    /// Same values as numpy.logspace(-4, 0, 20) (printed with repr by numpy 2.x).
+    func testLogspaceMatchesNumpy() throws {
+        let p = try plan(#"{"sweep": {"grid": {"model.weight_scale": {"logspace": [-4, 0, 20]}}}}"#)
+        let values = p.trials.map { t -> Double in if case .number(let x) = t.parameters[0].value { return x }; return .nan }
+        let numpy: [Double] = [0.0001, 0.00016237767391887208, 0.00026366508987303583, 0.00042813323987193956,
+                               0.0006951927961775605, 0.0011288378916846883, 0.0018329807108324356, 0.002976351441631319,
+                               0.004832930238571752, 0.007847599703514606, 0.012742749857031334, 0.0206913808111479,
+                               0.03359818286283781, 0.05455594781168514, 0.08858667904100823, 0.14384498882876628,
+                               0.23357214690901212, 0.3792690190732246, 0.615848211066026, 1.0]
+        XCTAssertEqual(values.count, 20)
+        for (a, b) in zip(values, numpy) { XCTAssertEqual(a, b, accuracy: b * 1e-15) }
+        XCTAssertEqual(Sweep.linspace(0, 1, 5), [0, 0.25, 0.5, 0.75, 1])
+    }
+
+    /// Documented order: grid axes (first slowest), zip groups, repeats, arms innermost.
+    func testExpansionOrderAndColumns() throws {
+        let p = try plan("""
+        {"sweep": {"grid": {"training.batch_size": [5, 10], "model.reg": {"linspace": [0, 1, 3]}},
+                   "zip": {"optimizer.type": ["sgd", "adam"], "optimizer.learning_rate": [0.1, 0.001]},
+                   "arms": {"a": {"model.normalization": "none"}, "b": {"model.normalization": "batchnorm"}}}}
+        """)
+        XCTAssertEqual(p.trials.count, 2 * 3 * 2 * 2)
+        XCTAssertEqual(p.sweptPaths, ["training.batch_size", "model.reg", "optimizer.type", "optimizer.learning_rate", "model.normalization"])
+        func row(_ i: Int) -> String { p.trials[i].parameters.map { $0.value.compact }.joined(separator: ",") + "|" + (p.trials[i].arm ?? "") }
+        XCTAssertEqual(row(0), #"5,0,"sgd",0.1,"none"|a"#)
+        XCTAssertEqual(row(1), #"5,0,"sgd",0.1,"batchnorm"|b"#)
+        XCTAssertEqual(row(2), #"5,0,"adam",0.001,"none"|a"#)
+        XCTAssertEqual(row(4), #"5,0.5,"sgd",0.1,"none"|a"#)
+        XCTAssertEqual(row(12), #"10,0,"sgd",0.1,"none"|a"#)
+        XCTAssertEqual(p.trials[23].config.training.batchSize, 10)
+        XCTAssertEqual(p.trials[23].config.optimizer.kind, .adam)
+        // Arms at one point share the seed; different points do not.
+        XCTAssertEqual(p.trials[0].seed, p.trials[1].seed)
+        XCTAssertNotEqual(p.trials[0].seed, p.trials[2].seed)
+        XCTAssertEqual(Set(p.trials.map(\.id)).count, p.trials.count)
+    }
+
+    /// Ids depend on the resolved config only: stable across runs, unchanged by
+    /// cosmetic edits (name, description), changed by any numeric setting.
+    func testStableIDs() throws {
+        let a = try plan(#"{"name": "one", "model": {"weight_scale": 0.01}}"#).trials[0].id
+        let b = try plan(#"{"name": "two", "description": "x", "model": {"weight_scale": 1e-2, "type": "fc"}}"#).trials[0].id
+        let c = try plan(#"{"model": {"weight_scale": 0.02}}"#).trials[0].id
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+        XCTAssertEqual(a.count, 10)
+        XCTAssertEqual(a, "489cde3224", "trial ids must not change between versions without a reason")
+    }
+
+    func testRepeatsGetDifferentSeeds() throws {
+        let p = try plan(#"{"sweep": {"repeats": 3}}"#)
+        XCTAssertEqual(p.trials.count, 3)
+        XCTAssertEqual(Set(p.trials.map(\.seed)).count, 3)
+    }
+}
+
+/// Runs of a small real sweep through the library: parallelism does not change results.
+final class SchedulerTests: XCTestCase {
+    static let config = """
+    {"name": "tiny_sweep", "seed": 3,
+     "data": {"dir": "\(repoRoot)/data/cifar10-sample", "num_train": 200, "num_val": 1000, "num_test": 100},
+     "model": {"type": "fc", "hidden_dims": [20, 20], "dropout": 0.1},
+     "optimizer": {"type": "adam"}, "training": {"num_epochs": 2, "batch_size": 25},
+     "sweep": {"grid": {"model.weight_scale": {"logspace": [-3, -1, 3]}},
+               "arms": {"baseline": {"model.normalization": "none"}, "batchnorm": {"model.normalization": "batchnorm"}}}}
+    """
+
+    func runSweep(jobs: Int, output: String) throws -> ExperimentPlan {
+        var json = try JSON.parse(Self.config)
+        json = json.setting(path: ["output", "dir"], to: .string(output))
+        let p = try Sweep.plan(json, defaultName: "tiny")
+        let report = try runExperiment(p, options: RunOptions(jobs: jobs), cache: DataCache()) { _ in }
+        XCTAssertEqual(report.ran.count, 6)
+        XCTAssertTrue(report.failed.isEmpty)
+        return p
+    }
+
+    func testJobsDoNotChangeHistories() throws {
+        let d1 = tempDir("jobs1"), d2 = tempDir("jobs2")
+        defer { try? FileManager.default.removeItem(atPath: d1); try? FileManager.default.removeItem(atPath: d2) }
+        let p = try runSweep(jobs: 1, output: d1)
+        _ = try runSweep(jobs: 2, output: d2)
+        for t in p.trials {
+            for f in ["loss.csv", "accuracy.csv"] {
+                let a = try String(contentsOfFile: "\(d1)/tiny_sweep/trials/\(t.id)/\(f)", encoding: .utf8)
+                let b = try String(contentsOfFile: "\(d2)/tiny_sweep/trials/\(t.id)/\(f)", encoding: .utf8)
+                XCTAssertEqual(a, b, "trial \(t.index) \(f) differs between --jobs 1 and --jobs 2")
+            }
+        }
+        for f in ["val_acc.csv", "train_acc.csv", "loss.csv"] {
+            XCTAssertEqual(try String(contentsOfFile: "\(d1)/tiny_sweep/\(f)", encoding: .utf8),
+                           try String(contentsOfFile: "\(d2)/tiny_sweep/\(f)", encoding: .utf8))
+        }
+        let summary = try String(contentsOfFile: "\(d1)/tiny_sweep/summary.csv", encoding: .utf8)
+        let lines = summary.split(separator: "\n")
+        XCTAssertEqual(lines.count, 7)
+        XCTAssertTrue(lines[0].hasPrefix("index,id,arm,model.weight_scale,model.normalization,status,final_train_acc"))
+        let valWide = try String(contentsOfFile: "\(d1)/tiny_sweep/val_acc.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(valWide.count, 4)   // header + epochs 0, 1, 2
+        XCTAssertEqual(valWide[0].split(separator: ",").count, 7)
+    }
+
+    func testRerunSkipsFinishedTrials() throws {
+        let d = tempDir("resume")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let p = try runSweep(jobs: 2, output: d)
+        final class Box: @unchecked Sendable { let lock = NSLock(); var ids: [String] = [] }
+        let box = Box()
+        let report = try runExperiment(p, options: RunOptions(jobs: 2), cache: DataCache()) { e in
+            if case .skipped(let t, _) = e { box.lock.lock(); box.ids.append(t.id); box.lock.unlock() }
+        }
+        let events = box.ids
+        XCTAssertEqual(report.skipped, 6)
+        XCTAssertEqual(report.ran.count, 0)
+        XCTAssertEqual(Set(events), Set(p.trials.map(\.id)))
+    }
+}
