@@ -59,8 +59,8 @@ public func runTrial(_ trial: TrialPlan, data: Dataset, progress: ((TrainingEven
 public struct RunOptions: Sendable {
     public var jobs: Int
     public var fresh = false
-    /// Indices of the trials to run (nil: all); for sharding.
-    public var only: Set<Int>? = nil
+    /// The trials this process runs (sharding); others are left to other processes.
+    public var selection = TrialSelection.all
     public init(jobs: Int) { self.jobs = jobs }
 }
 
@@ -79,14 +79,23 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                           onEvent: @escaping @Sendable (RunEvent) -> Void) throws -> RunReport {
     let dir = plan.directory
     let fm = FileManager.default
-    if options.fresh, fm.fileExists(atPath: dir + "/trials") { try fm.removeItem(atPath: dir + "/trials") }
+    if options.fresh, options.selection == .all, fm.fileExists(atPath: dir + "/trials") {
+        try fm.removeItem(atPath: dir + "/trials")
+    } else if options.fresh {
+        // Only the selected trials' folders: other shards may be writing theirs.
+        for t in plan.trials where options.selection.contains(t.index) {
+            let d = TrialFiles(experimentDir: dir, id: t.id).directory
+            if fm.fileExists(atPath: d) { try fm.removeItem(atPath: d) }
+        }
+    }
     try fm.createDirectory(atPath: dir + "/trials", withIntermediateDirectories: true)
+    try writeAtomically(plan.experimentJSON.serialized() + "\n", to: dir + "/experiment.json")
     var report = RunReport()
     let ids = Set(plan.trials.map(\.id))
     report.staleTrialDirs = ((try? fm.contentsOfDirectory(atPath: dir + "/trials")) ?? []).filter { !ids.contains($0) && !$0.hasPrefix(".") }.sorted()
 
     var todo: [TrialPlan] = []
-    for t in plan.trials where options.only?.contains(t.index) ?? true {
+    for t in plan.trials where options.selection.contains(t.index) {
         let files = TrialFiles(experimentDir: dir, id: t.id)
         if let existing = TrialSummary.read(path: files.summary),
            let cfg = try? String(contentsOfFile: files.config, encoding: .utf8),
@@ -130,16 +139,32 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
     report.ran = results.sorted { $0.index < $1.index }
     report.failed = report.ran.filter { $0.status == "failed" }
     report.interrupted = stopRequested.load(ordering: .relaxed)
-    try writeAtomically(plan.experimentJSON.serialized() + "\n", to: dir + "/experiment.json")
     try writeSweepTables(plan: plan, directory: dir)
     return report
 }
 
 extension ExperimentPlan {
+    /// Re-plans an experiment from the `experiment.json` in its results folder (for merge).
+    public static func fromResults(directory: String) throws -> ExperimentPlan {
+        let path = directory + "/experiment.json"
+        let json = try readConfigFile(path)
+        guard let source = json["config"], case .string(let name)? = json["name"] else {
+            throw ConfigError.invalidValue(path: path, message: "is not an experiment record written by runner")
+        }
+        var override: String? = nil
+        if case .string(let d)? = json["data_override"] { override = d }
+        var plan = try Sweep.plan(source, defaultName: name, dataOverride: override)
+        if case .string(let c)? = json["config_path"] { plan.configPath = c }
+        return plan
+    }
+
     /// A record of the whole experiment: name and each trial's id, arm and parameters.
     var experimentJSON: JSON {
         .object([
             ("name", .string(name)),
+            ("config_path", configPath.map { .string($0) } ?? .null),
+            ("data_override", dataOverride.map { .string($0) } ?? .null),
+            ("config", source),
             ("trials", .array(trials.map { t in
                 .object([("index", .number(Double(t.index))), ("id", .string(t.id)), ("arm", t.arm.map { .string($0) } ?? .null),
                          ("parameters", .object(t.parameters.map { ($0.path, $0.value) }))])

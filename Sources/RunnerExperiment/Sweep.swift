@@ -26,6 +26,11 @@ public struct ExperimentPlan: Sendable {
     public let hasArms: Bool
     public let outputDir: String
     public var directory: String { (outputDir as NSString).appendingPathComponent(name) }
+    /// The config as written (with its sweep), recorded so `runner merge` can re-plan.
+    public let source: JSON
+    public let dataOverride: String?
+    /// Path of the config file, for the rerun commands `merge` prints.
+    public var configPath: String? = nil
 }
 
 /// Expansion order (documented in the README): grid axes in the order written (the first
@@ -131,7 +136,8 @@ public enum Sweep {
                 }
             }
         }
-        return ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns, hasArms: !arms.isEmpty, outputDir: baseConfig.outputDir)
+        return ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns, hasArms: !arms.isEmpty, outputDir: baseConfig.outputDir,
+                              source: json, dataOverride: dataOverride)
     }
 
     static func checkPath(_ path: String, at where_: String) throws(ConfigError) {

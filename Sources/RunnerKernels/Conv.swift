@@ -124,15 +124,16 @@ func convIm2colImpl<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: Unsaf
                 let jLo = min(ow, max(0, (pad - q + s - 1) / s))
                 let last = w - 1 + pad - q   // j·s ≤ last
                 let jHi = last < 0 ? jLo : max(jLo, min(ow, last / s + 1))
+                // Rows are short (W' values): inline loops beat memcpy/memset calls here.
                 for i in 0..<oh {
                     let o = out + i * ow
                     let ih = i * s - pad + p
-                    if ih < 0 || ih >= h { o.update(repeating: 0, count: ow); continue }
-                    if jLo > 0 { o.update(repeating: 0, count: jLo) }
-                    if jHi < ow { (o + jHi).update(repeating: 0, count: ow - jHi) }
+                    if ih < 0 || ih >= h { for j in 0..<ow { o[j] = 0 }; continue }
+                    for j in 0..<jLo { o[j] = 0 }
+                    for j in jHi..<ow { o[j] = 0 }
                     let src = plane + ih * w - pad + q
                     if s == 1 {
-                        if jHi > jLo { (o + jLo).update(from: src + jLo, count: jHi - jLo) }
+                        for j in jLo..<jHi { o[j] = src[j] }
                     } else {
                         for j in jLo..<jHi { o[j] = src[j * s] }
                     }
@@ -173,6 +174,27 @@ func convCol2imImpl<T: Real>(_ g: ConvGeometry, cols: UnsafePointer<T>, ld: Int,
 }
 
 // MARK: - fast conv (im2col + GEMM)
+
+/// `Σ x[0..<count]` with 32 independent lanes: a plain `acc += x[j]` loop is one serial
+/// dependency chain (the compiler may not reorder floating-point adds), which made the bias
+/// gradient cost as much as the weight-gradient GEMM.
+@inline(__always)
+func convSum<T: Real>(_ x: UnsafePointer<T>, count: Int) -> T {
+    let raw = UnsafeRawPointer(x), st = MemoryLayout<T>.stride
+    var a0 = SIMD8<T>(), a1 = SIMD8<T>(), a2 = SIMD8<T>(), a3 = SIMD8<T>()
+    var i = 0
+    while i + 32 <= count {
+        a0 += raw.loadUnaligned(fromByteOffset: i * st, as: SIMD8<T>.self)
+        a1 += raw.loadUnaligned(fromByteOffset: (i + 8) * st, as: SIMD8<T>.self)
+        a2 += raw.loadUnaligned(fromByteOffset: (i + 16) * st, as: SIMD8<T>.self)
+        a3 += raw.loadUnaligned(fromByteOffset: (i + 24) * st, as: SIMD8<T>.self)
+        i += 32
+    }
+    while i + 8 <= count { a0 += raw.loadUnaligned(fromByteOffset: i * st, as: SIMD8<T>.self); i += 8 }
+    var acc = ((a0 + a1) + (a2 + a3)).sum()
+    while i < count { acc += x[i]; i += 1 }
+    return acc
+}
 
 @inline(__always)
 func convForwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
@@ -216,7 +238,7 @@ func convBackwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafeP
     dbias.update(repeating: 0, count: f)
     for img in 0..<n {
         let d = dout + img * g.outputCount
-        for fi in 0..<f { let r = d + fi * p; var acc: T = 0; for j in 0..<p { acc += r[j] }; dbias[fi] += acc }
+        for fi in 0..<f { dbias[fi] += convSum(d + fi * p, count: p) }
     }
     var start = 0
     while start < n {

@@ -5,8 +5,18 @@ import RunnerOptim
 // Gradient checks in Double (SPEC §2–3): every layer's dx and parameter gradients against
 // centered differences (`numericalGradient`, h = 1e-5) of the scalar f = Σ(out·dout) for a
 // random upstream gradient `dout` (for the losses, f is the loss itself), measured with the
-// course's `rel_error` (`relativeError`). Then whole fc networks (`checkNetworkGradients`)
-// and a few forward-pass properties.
+// course's `rel_error` (`relativeError`). Then whole fc networks (`compareNetworkGradients`
+// / `checkNetworkGradients`) and a few forward-pass properties.
+//
+// What is asserted: the course's element-wise rel_error, over the entries whose discrepancy
+// exceeds the numerical gradient's round-off floor (~8·ε·|f|/h, see `CheckResult`). The plain
+// rel_error over *all* entries is not a robust criterion in Double with h = 1e-5: the finite
+// difference carries ~1e-11 of absolute round-off, so any entry whose true gradient is
+// ≲1e-5 (and a 1k-parameter net always has a few: relu-masked products, sums that nearly
+// cancel, the exactly-zero gradient of a bias feeding batchnorm) shows 1e-6…1e-3 whatever
+// the analytic gradient. Both numbers are printed as `raw/above round-off`; the raw values
+// match the course's notebooks (e.g. b1 ~1e-3 with batchnorm). `testCheckerDetectsSmallGradientErrors`
+// shows the criterion still catches a 1e-5 relative error.
 //
 // Every check runs over several fixed seeds and asserts on the worst one; the measured
 // worst errors are printed (`[gradcheck] …`) so regressions can be eyeballed in the log.
@@ -41,13 +51,13 @@ private func randomLabels(_ n: Int, classes: Int, _ rng: inout SeededGenerator) 
 /// floor of the centered difference (see `roundOffFloor`): below it the numerical gradient
 /// cannot tell the two apart, so entries whose true gradient is ~0 (sums that nearly cancel,
 /// relu-masked products, an affine bias feeding batchnorm, whose gradient is exactly 0) give a
-/// large `raw` value that says nothing about the analytic gradient. `kinks` counts entries
-/// excluded because the finite difference straddles a relu kink (see `checkNetwork`).
+/// large `raw` value that says nothing about the analytic gradient. `refined` counts entries
+/// that failed at h = 1e-5 but pass at h/10 (see `checkNetwork`).
 private struct CheckResult {
     var name: String
     var raw: Double
     var resolved: Double
-    var kinks = 0
+    var refined = 0
 }
 
 /// Absolute round-off of `(f(x+h) − f(x−h))/(2h)` when `f` is computed to within a few ulps of
@@ -92,12 +102,11 @@ private func checkLayer<L: Layer>(_ layer: L, x: Tensor<Double>, mode: Mode = .t
 
 /// Whole-network check through the library's `compareNetworkGradients` (h = 1e-5), judged
 /// like `checkLayer` with the floor taken from the loss. An entry that still fails is
-/// re-examined with h/10: if the two finite differences disagree by more than the h/10
-/// one's round-off, the loss is not smooth at scale h around that entry (a relu
-/// pre-activation or an svm margin crosses 0 within ±h, or a batchnorm feature whose batch
-/// variance is near eps curves sharply), so the h = 1e-5 value is not a valid reference; if
-/// the h/10 value then matches the analytic gradient, the entry is counted as a "kink" and
-/// excluded. A wrong gradient fails at both step sizes.
+/// re-examined with h/10 (against that step's own, 10× larger, round-off floor) and passes
+/// if it matches there: the loss is then not smooth at scale h around that entry — a relu
+/// pre-activation or svm margin crosses 0 within ±h, or a feature of a batchnorm batch
+/// curves sharply (the error shrinks as h², i.e. it is truncation error). A wrong gradient
+/// fails at both step sizes; such entries are counted in `refined` and printed.
 private func checkNetwork(_ net: Network<Double>, x: Tensor<Double>, labels: [Int32], bound: (String) -> Double) -> [CheckResult] {
     let coarse = compareNetworkGradients(net, x: x, labels: labels, h: 1e-5)
     let noise = roundOffFloor(scale: abs(coarse.loss), h: 1e-5)
@@ -113,8 +122,8 @@ private func checkNetwork(_ net: Network<Double>, x: Tensor<Double>, labels: [In
                 let e = relativeError([c.analytic[i]], [c.numeric[i]])
                 guard e > bound(c.name) else { r.resolved = max(r.resolved, e); continue }
                 let eFine = abs(c.analytic[i] - fineNumeric[i]) <= fineNoise ? 0 : relativeError([c.analytic[i]], [fineNumeric[i]])
-                if abs(c.numeric[i] - fineNumeric[i]) > fineNoise && eFine <= bound(c.name) {
-                    r.kinks += 1
+                if eFine <= bound(c.name) {
+                    r.refined += 1
                 } else {
                     r.resolved = max(r.resolved, e)
                 }
@@ -138,7 +147,7 @@ private final class ErrorLog {
             if let k = worst.firstIndex(where: { $0.name == r.name }) {
                 if !(worst[k].raw >= r.raw) { worst[k].raw = r.raw }   // NaN wins
                 if !(worst[k].resolved >= r.resolved) { worst[k].resolved = r.resolved }
-                worst[k].kinks += r.kinks
+                worst[k].refined += r.refined
             } else {
                 worst.append(r)
             }
@@ -148,7 +157,7 @@ private final class ErrorLog {
     /// Asserts `resolved ≤ bound(name)` for every name and prints `name raw/resolved`.
     func check(file: StaticString = #filePath, line: UInt = #line, bound: (String) -> Double) {
         let text = worst.map { r in
-            "\(r.name) \(String(format: "%.1e/%.1e", r.raw, r.resolved))" + (r.kinks > 0 ? " (\(r.kinks) kink)" : "")
+            "\(r.name) \(String(format: "%.1e/%.1e", r.raw, r.resolved))" + (r.refined > 0 ? " (\(r.refined) at h/10)" : "")
         }.joined(separator: ", ")
         print("[gradcheck] \(label) [raw rel_error/above round-off]: \(text)")
         XCTAssertFalse(worst.isEmpty, "\(label): nothing checked", file: file, line: line)
@@ -477,10 +486,13 @@ final class BatchNormForwardTests: XCTestCase {
         }
         // Test mode normalises with the running statistics and leaves them unchanged.
         let rm = layer.runningMean.array, rv = layer.runningVar.array
+        let gamma: [Double] = [2, 0.5, 1], beta: [Double] = [1, -1, 0.5]
+        for j in 0..<d { layer.gamma.value[j] = gamma[j]; layer.beta.value[j] = beta[j] }
         let probe = Tensor<Double>(shape: [2, d], values: [3, -2, 0.5, 5, -1, 4.5])
         let y = layer.forward(probe, mode: .test)
         for i in 0..<2 { for j in 0..<d {
-            XCTAssertEqual(y[i * d + j], (probe[i * d + j] - rm[j]) / (rv[j] + 1e-5).squareRoot(), accuracy: 1e-12)
+            let expected = gamma[j] * (probe[i * d + j] - rm[j]) / (rv[j] + 1e-5).squareRoot() + beta[j]
+            XCTAssertEqual(y[i * d + j], expected, accuracy: 1e-12)
         } }
         XCTAssertEqual(layer.runningMean.array, rm)
         XCTAssertEqual(layer.runningVar.array, rv)
@@ -531,9 +543,11 @@ final class NetworkGradientCheckTests: XCTestCase {
     }
 
     func testFCBatchNorm() throws {
-        // With batchnorm the first weight matrix only reaches the loss through normalised
-        // activations; its gradient is small relative to the loss's round-off (very small at
-        // N = 2, where x̂ = ±1 up to eps), so the course allows ~1e-4 there.
+        // With batchnorm a weight matrix reaches the loss only through normalised activations,
+        // which are invariant to its scale: its gradient is small and the loss curves sharply
+        // along it. At N = 2 it is extreme (x̂ = ±d/√(d² + 4·eps) for the two rows' difference
+        // d, so W only acts through eps): the first W measures ~4e-5 even at h/10, hence the
+        // course's 1e-4 there. Deeper W's pass 1e-6 (~1e-7 measured) after the h/10 re-check.
         for n in [2, 10] {
             try checkFC(normalization: "batchnorm", dropout: 0, n: n, label: "batchnorm",
                         bound: { $0 == "layer 1 affine W" ? 1e-4 : 1e-6 })
@@ -542,14 +556,13 @@ final class NetworkGradientCheckTests: XCTestCase {
 
     func testFCLayerNorm() throws {
         for n in [2, 10] {
-            try checkFC(normalization: "layernorm", dropout: 0, n: n, label: "layernorm",
-                        bound: { $0 == "layer 1 affine W" ? 1e-4 : 1e-6 })
+            try checkFC(normalization: "layernorm", dropout: 0, n: n, label: "layernorm", bound: { _ in 1e-6 })
         }
     }
 
     func testFCDropout() throws {
-        for p in [0.25, 0.5] {
-            try checkFC(normalization: "none", dropout: p, n: 10, label: "dropout \(p)", bound: { _ in 1e-6 })
+        for (p, n) in [(0.25, 10), (0.5, 2), (0.5, 10)] {
+            try checkFC(normalization: "none", dropout: p, n: n, label: "dropout \(p)", bound: { _ in 1e-6 })
         }
     }
 
