@@ -130,7 +130,11 @@ public struct ExperimentConfig: Sendable {
     /// Builds the network (checking every layer shape) with weights drawn from `seed`.
     public func makeNetwork<T: Real>(_: T.Type, seed: UInt64) throws(ConfigError) -> Network<T> {
         do {
-            return try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed)
+            let net = try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed)
+            guard net.numClasses == 10 else {
+                throw ShapeError("the last layer gives \(net.numClasses) scores but the data has 10 classes")
+            }
+            return net
         } catch let e as ShapeError {
             throw .shape(path: modelType == "layers" ? "model.layers" : "model", message: e.message)
         } catch {

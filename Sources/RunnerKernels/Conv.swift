@@ -124,16 +124,15 @@ func convIm2colImpl<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: Unsaf
                 let jLo = min(ow, max(0, (pad - q + s - 1) / s))
                 let last = w - 1 + pad - q   // j·s ≤ last
                 let jHi = last < 0 ? jLo : max(jLo, min(ow, last / s + 1))
-                // Rows are short (W' values): inline loops beat memcpy/memset calls here.
                 for i in 0..<oh {
                     let o = out + i * ow
                     let ih = i * s - pad + p
-                    if ih < 0 || ih >= h { for j in 0..<ow { o[j] = 0 }; continue }
-                    for j in 0..<jLo { o[j] = 0 }
-                    for j in jHi..<ow { o[j] = 0 }
+                    if ih < 0 || ih >= h { o.update(repeating: 0, count: ow); continue }
+                    if jLo > 0 { o.update(repeating: 0, count: jLo) }
+                    if jHi < ow { (o + jHi).update(repeating: 0, count: ow - jHi) }
                     let src = plane + ih * w - pad + q
                     if s == 1 {
-                        for j in jLo..<jHi { o[j] = src[j] }
+                        if jHi > jLo { (o + jLo).update(from: src + jLo, count: jHi - jLo) }
                     } else {
                         for j in jLo..<jHi { o[j] = src[j * s] }
                     }

@@ -54,6 +54,15 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(a.losses, c.losses)
     }
 
+    /// Arms of a sweep share a seed: a baseline and a batchnorm net start from the same
+    /// weights and draw the same minibatches (the solver's minibatch stream depends on the seed only).
+    func testArmsShareInitialWeightsAndMinibatches() throws {
+        let a = try Network<Float>(inputShape: [3, 8, 8], specs: fullyConnectedSpecs(hiddenDims: [20, 20], numClasses: 10, normalization: "none", dropout: 0), seed: 42)
+        let b = try Network<Float>(inputShape: [3, 8, 8], specs: fullyConnectedSpecs(hiddenDims: [20, 20], numClasses: 10, normalization: "batchnorm", dropout: 0.5), seed: 42)
+        let wa = a.parameters.filter(\.regularized).map(\.value.array), wb = b.parameters.filter(\.regularized).map(\.value.array)
+        XCTAssertEqual(wa, wb)
+    }
+
     /// A huge learning rate makes the loss non-finite: the trial is `diverged`, history kept.
     func testDivergenceIsRecorded() throws {
         let data = SyntheticData.blobs(seed: 1, numTrain: 200, numVal: 50, numTest: 0)
