@@ -51,16 +51,22 @@ struct PlotAxis {
     var hi: Double
     var log: Bool
     var label: String
+    /// Ticks at whole numbers only (epochs, iterations).
+    var integer = false
 
     /// Axis through `values` (finite, and positive on a log axis) with a margin of `pad`
     /// of the span on each side.
-    static func fitting(_ values: [Double], log: Bool, label: String, pad: Double = 0.04) -> PlotAxis {
+    static func fitting(_ values: [Double], log: Bool, label: String, pad: Double = 0.04, integer: Bool = false) -> PlotAxis {
         let v = values.filter { $0.isFinite && (!log || $0 > 0) }.map { log ? Foundation.log10($0) : $0 }
         var lo = v.min() ?? 0, hi = v.max() ?? 1
-        if hi - lo < 1e-12 * max(abs(lo), 1) { lo -= log ? 0.5 : max(abs(lo) * 0.1, 0.5); hi += log ? 0.5 : max(abs(hi) * 0.1, 0.5) }
+        if hi - lo < 1e-12 * max(abs(lo), 1) {   // one value: a small range around it
+            let d = log ? 0.5 : lo == 0 ? 1 : abs(lo) * 0.1
+            lo -= d; hi += d
+        }
         let m = (hi - lo) * pad
         lo -= m; hi += m
-        return log ? PlotAxis(lo: pow(10, lo), hi: pow(10, hi), log: true, label: label) : PlotAxis(lo: lo, hi: hi, log: false, label: label)
+        return log ? PlotAxis(lo: pow(10, lo), hi: pow(10, hi), log: true, label: label)
+                   : PlotAxis(lo: lo, hi: hi, log: false, label: label, integer: integer)
     }
 
     /// Position of `v` on the axis: 0 at `lo`, 1 at `hi` (not clamped; NaN for v ≤ 0 on a log axis).
@@ -82,7 +88,7 @@ struct PlotAxis {
     }
 
     func linearTicks() -> [PlotTick] {
-        let step = PlotAxis.niceStep(hi - lo)
+        let step = integer ? max(PlotAxis.niceStep(hi - lo), 1) : PlotAxis.niceStep(hi - lo)
         let decimals = max(0, -Int(floor(Foundation.log10(step) + 1e-9)))
         var out: [PlotTick] = []
         var k = ceil(lo / step - 1e-9)
@@ -279,7 +285,7 @@ struct PlotFigure {
             case .dot: s += "<circle cx=\"\(svgNum(cx))\" cy=\"\(svgNum(y))\" r=\"3\" fill=\"\(e.color)\"/>"
             case .cross: s += "<path d=\"\(cross(cx, y, r: 5))\" stroke=\"\(e.color)\" stroke-width=\"2.5\" fill=\"none\"/>"
             case .hollowCross: s += "<path d=\"\(hollowCross(cx, y, r: 5))\" stroke=\"\(e.color)\" stroke-width=\"1.2\" fill=\"white\"/>"
-            case .triangle: s += "<path d=\"\(triangle(cx, y + 3, r: 3.5, up: true))\" stroke=\"\(e.color)\" stroke-width=\"1.2\" fill=\"white\"/>"
+            case .triangle: s += "<path d=\"\(triangle(cx, y - 3, r: 3.5, up: true))\" stroke=\"\(e.color)\" stroke-width=\"1.2\" fill=\"white\"/>"
             }
             s += "<text x=\"\(svgNum(x0 + 36))\" y=\"\(svgNum(y + 4))\">\(svgEscape(label))</text></g>\n"
         }

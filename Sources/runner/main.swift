@@ -85,6 +85,14 @@ let commands: [Command] = [
     --array=0-(n-1)%K, logs %A_%a.out) and merge.sbatch (runner merge). With --submit,
     submits the array with sbatch and the merge as a dependent job (afterany).
     """),
+    Command(name: "plot", summary: "redraw the figures of a results folder", valueOptions: [], flagOptions: [], help: """
+    runner plot RESULTS_DIR
+
+    Writes training.svg (loss per iteration, train and validation accuracy per epoch),
+    sweep.svg (best accuracies and final loss against the swept parameter, one line per
+    arm) and plots.gp (the same figures with gnuplot: `gnuplot RESULTS_DIR/plots.gp`)
+    from the CSVs in RESULTS_DIR. `runner run` does this at the end of every run.
+    """),
     Command(name: "init", summary: "write a commented starting config", valueOptions: [], flagOptions: [], help: """
     runner init NAME
 
@@ -250,6 +258,13 @@ func run(_ o: Options) throws -> Int32 {
         say("\(report.skipped) trial\(report.skipped == 1 ? " was" : "s were") already finished and skipped (--fresh reruns everything)")
     }
     let (complete, missing) = try writeSweepTables(plan: plan, directory: plan.directory)
+    var plotNote = ""
+    do {
+        let files = try writeResultPlots(directory: plan.directory, name: plan.name)
+        if !files.isEmpty { plotNote = "plots: " + files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ") + " (gnuplot \(plan.directory)/plots.gp for PNGs)" }
+    } catch {
+        eprint("note: could not draw the plots: \(error)")
+    }
     let table = bestTrialsTable(complete)
     if !table.isEmpty && !o.has("--quiet") {
         say(plan.trials.count == 1 ? "" : "\nbest trials:")
@@ -259,6 +274,7 @@ func run(_ o: Options) throws -> Int32 {
         say(String(format: "best val_acc %.4f (epoch %d)", s.bestValAcc ?? .nan, s.bestEpoch ?? 0) + (s.testAcc.map { String(format: ", test_acc %.4f", $0) } ?? "") + ", final loss \(s.finalLoss), \(String(format: "%.1f", s.seconds)) s")
     }
     say("results: \(plan.directory)/summary.csv")
+    if !plotNote.isEmpty && !o.has("--quiet") { say(plotNote) }
     for f in report.failed { eprint("trial t\(f.index) (\(f.id)) failed: \(f.message)") }
     let missingSelected = missing.filter { sel.contains($0.index) }
     if report.interrupted {
@@ -331,8 +347,10 @@ func merge(_ o: Options) throws -> Int32 {
     return missing.isEmpty && failed.isEmpty ? 0 : 1
 }
 
-/// Plots hook: filled in by the plotting module when present.
-func writeResultPlots(directory: String, name: String) throws -> [String] { [] }
+/// The figures (training.svg, sweep.svg) and plots.gp next to the CSVs.
+func writeResultPlots(directory: String, name: String) throws -> [String] {
+    try writePlots(resultsDirectory: directory, experimentName: name)
+}
 
 func slurm(_ o: Options) throws -> Int32 {
     let plan = try loadPlan(o)
@@ -398,6 +416,13 @@ func main() -> Int32 {
         case "merge": return try merge(o)
         case "slurm": return try slurm(o)
         case "init": return try initCommand(o)
+        case "plot":
+            guard let dir = o.positional.first, o.positional.count == 1 else { throw UsageError(message: "usage: runner plot RESULTS_DIR") }
+            guard FileManager.default.fileExists(atPath: dir + "/summary.csv") else { throw UsageError(message: "\(dir) is not a results folder (no summary.csv)") }
+            let name = (dir as NSString).lastPathComponent
+            let files = try writeResultPlots(directory: dir, name: name)
+            say(files.isEmpty ? "nothing to plot in \(dir)" : "wrote " + files.joined(separator: ", "))
+            return 0
         default:
             if o.positional.isEmpty { say(mainHelp); return 2 }
             return try run(o)

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RunnerKernels
+import RunnerKernels
 
 /// The fast `gemm` kernels against `gemmReference`: odd and prime shapes that leave ragged
 /// tiles on every side, empty products, all four transpose combinations, accumulate on and

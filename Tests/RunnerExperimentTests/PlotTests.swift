@@ -1,0 +1,236 @@
+import XCTest
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Runner
+
+/// A synthetic results folder in the documented format: two arms over five log-spaced
+/// weight scales (10 trials, 3 epochs of 4 iterations); the baseline at scale 1 diverges
+/// after 5 iterations (then inf, nan), the batchnorm one at scale 1 failed without data, and
+/// the baseline at scale 0.1 finished with a huge loss spike and a huge final loss.
+private func plotWriteSyntheticResults(name: String = "plot_synthetic") throws -> String {
+    let dir = NSTemporaryDirectory() + "runner-plots-\(UUID().uuidString.prefix(8))/\(name)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let scales = ["0.0001", "0.001", "0.01", "0.1", "1"]
+    var summary = ["index,id,arm,model.weight_scale,model.normalization,status,final_train_acc,final_val_acc,best_train_acc,best_val_acc,best_epoch,test_acc,final_loss,epochs,iterations,seconds,message"]
+    var labels: [String] = [], losses: [[String]] = [], train: [[String]] = [], val: [[String]] = []
+    for k in 0..<10 {
+        let arm = k % 2 == 0 ? "baseline" : "batchnorm", scale = scales[k / 2], norm = k % 2 == 0 ? "none" : "batchnorm"
+        let status = k == 8 ? "diverged" : k == 9 ? "failed" : "finished"
+        labels.append(String(format: "t%02d", k) + " \(arm) weight_scale=\(scale) normalization=\(norm)")
+        var loss = (1...12).map { i in "\(2.3 - 0.05 * Double(i) - 0.01 * Double(k))" }
+        if k == 6 { loss[3] = "123456.0"; loss[11] = "987654.0" }
+        if k == 8 { loss = Array(loss.prefix(5)) + ["inf", "nan"] }
+        if k == 9 { loss = [] }
+        losses.append(loss)
+        let epochs = k == 8 ? 2 : k == 9 ? 0 : 4
+        train.append((0..<epochs).map { "\(0.1 + 0.1 * Double($0) + 0.01 * Double(k))" })
+        val.append((0..<epochs).map { "\(0.1 + 0.05 * Double($0) + 0.01 * Double(k))" })
+        let finalLoss = k == 8 ? "nan" : k == 9 ? "" : k == 6 ? "987654.0" : loss.last!
+        let acc = k == 9 ? ",,,,," : "0.4,0.3,0.4,0.\(30 + k),3,0.3"
+        summary.append("\(k),id\(k),\(arm),\(scale),\(norm),\(status),\(acc),\(finalLoss),\(epochs),\(loss.count),1.00,\(k == 9 ? "\"boom, failed\"" : "")")
+    }
+    func wide(_ first: String, _ cols: [[String]], start: Int) -> String {
+        let n = cols.map(\.count).max() ?? 0
+        let rows = (0..<n).map { i in (["\(i + start)"] + cols.map { i < $0.count ? $0[i] : "" }).joined(separator: ",") }
+        return ([([first] + labels).joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
+    }
+    try (summary.joined(separator: "\n") + "\n").write(toFile: dir + "/summary.csv", atomically: true, encoding: .utf8)
+    try wide("iteration", losses, start: 1).write(toFile: dir + "/loss.csv", atomically: true, encoding: .utf8)
+    try wide("epoch", train, start: 0).write(toFile: dir + "/train_acc.csv", atomically: true, encoding: .utf8)
+    try wide("epoch", val, start: 0).write(toFile: dir + "/val_acc.csv", atomically: true, encoding: .utf8)
+    return dir
+}
+
+/// One trial, no arms, no swept column; `iterations` loss values.
+private func plotWriteSingleTrial(iterations: Int) throws -> String {
+    let dir = NSTemporaryDirectory() + "runner-plots-\(UUID().uuidString.prefix(8))/single"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try "index,id,arm,status,final_train_acc,final_val_acc,best_train_acc,best_val_acc,best_epoch,test_acc,final_loss,epochs,iterations,seconds,message\n0,abc,,finished,0.5,0.4,0.5,0.4,2,0.4,1.5,2,\(iterations),1.00,\n"
+        .write(toFile: dir + "/summary.csv", atomically: true, encoding: .utf8)
+    let loss = (1...iterations).map { "\($0),\(2.3 * exp(-Double($0) / Double(iterations)))" }
+    try (["iteration,t00"] + loss).joined(separator: "\n").appending("\n").write(toFile: dir + "/loss.csv", atomically: true, encoding: .utf8)
+    try "epoch,t00\n0,0.1\n1,0.3\n2,0.5\n".write(toFile: dir + "/train_acc.csv", atomically: true, encoding: .utf8)
+    try "epoch,t00\n0,0.1\n1,0.3\n2,0.4\n".write(toFile: dir + "/val_acc.csv", atomically: true, encoding: .utf8)
+    return dir
+}
+
+private struct PlotTestError: Error { var message: String }
+
+private func plotParse(_ path: String) throws -> XMLDocument {
+    try XMLDocument(contentsOf: URL(fileURLWithPath: path), options: [])
+}
+
+private func plotNodes(_ node: XMLNode, _ xpath: String) throws -> [XMLElement] {
+    try node.nodes(forXPath: xpath).compactMap { $0 as? XMLElement }
+}
+
+/// (`attribute(forName:)` misses attributes of namespaced elements in swift-corelibs-foundation.)
+private func plotAttr(_ e: XMLElement, _ name: String) -> String? { e.attributes?.first { $0.name == name }?.stringValue }
+
+/// Panel with the given title prefix.
+private func plotPanel(_ doc: XMLDocument, _ title: String) throws -> XMLElement {
+    let panels = try plotNodes(doc, "//*[@class='panel']")
+    guard let p = panels.first(where: { plotAttr($0, "data-title")?.hasPrefix(title) == true }) else {
+        throw PlotTestError(message: "no panel titled \(title)")
+    }
+    return p
+}
+
+/// data-label → number of markers drawn (dots plus off-scale triangles), and data-points.
+private func plotSeries(_ panel: XMLElement) throws -> [String: (drawn: Int, declared: Int, element: XMLElement)] {
+    var out: [String: (Int, Int, XMLElement)] = [:]
+    for g in try plotNodes(panel, ".//*[@class='series']") {
+        var drawn = 0
+        for path in try plotNodes(g, "./*[@class='markers' or @class='offscale']") {
+            drawn += (plotAttr(path, "d") ?? "").filter { $0 == "M" }.count
+        }
+        out[plotAttr(g, "data-label") ?? ""] = (drawn, Int(plotAttr(g, "data-points") ?? "") ?? -1, g)
+    }
+    return out
+}
+
+final class PlotTests: XCTestCase {
+    func testPlotTrainingFigure() throws {
+        let dir = try plotWriteSyntheticResults()
+        let written = try writePlots(resultsDirectory: dir, experimentName: "plot_synthetic")
+        XCTAssertEqual(Set(written.map { ($0 as NSString).lastPathComponent }), ["training.svg", "sweep.svg", "plots.gp"])
+        let doc = try plotParse(dir + "/training.svg")
+        let labels = (try String(contentsOfFile: dir + "/loss.csv", encoding: .utf8)).split(separator: "\n")[0].split(separator: ",").dropFirst().map(String.init)
+
+        let loss = try plotSeries(try plotPanel(doc, "Training loss"))
+        XCTAssertEqual(loss.count, 10)
+        for (k, label) in labels.enumerated() {
+            guard let s = loss[label] else { XCTFail("no loss series \(label)"); continue }
+            let expected = k == 8 ? 5 : k == 9 ? 0 : 12   // the diverged trial stops at its last finite loss
+            XCTAssertEqual(s.drawn, expected, label)
+            XCTAssertEqual(s.declared, expected, label)
+        }
+        let diverged = loss[labels[8]]!.element
+        XCTAssertEqual(plotAttr(diverged, "data-status"), "diverged")
+        XCTAssertEqual(try plotNodes(diverged, "./*[@class='diverged']").count, 1)
+        // the 1e5 spikes of a finished trial are drawn off scale, not stretching the axis
+        let yTicks = try plotNodes(try plotPanel(doc, "Training loss"), ".//*[@class='axis y']//*[@class='tick']")
+        XCTAssertFalse(yTicks.isEmpty)
+        XCTAssertLessThan(yTicks.compactMap { Double(plotAttr($0, "data-value") ?? "") }.max() ?? .infinity, 10)
+        XCTAssertEqual(try plotNodes(loss[labels[6]]!.element, "./*[@class='offscale']").count, 1)
+
+        for title in ["Training accuracy", "Validation accuracy"] {
+            let acc = try plotSeries(try plotPanel(doc, title))
+            XCTAssertEqual(acc.count, 10, title)
+            for (k, label) in labels.enumerated() {
+                XCTAssertEqual(acc[label]?.drawn, k == 8 ? 2 : k == 9 ? 0 : 4, "\(title) \(label)")
+            }
+            XCTAssertEqual(try plotNodes(acc[labels[0]]!.element, "./*[@class='line']").count, 1)
+        }
+        let legend = try plotNodes(doc, "//*[@class='legend-entry']").compactMap { plotAttr($0, "data-label") }
+        XCTAssertEqual(legend, ["baseline", "batchnorm", "diverged", "off scale"])
+        let title = try plotNodes(doc, "//*[@class='figure-title']").first?.stringValue ?? ""
+        XCTAssertTrue(title.contains("plot_synthetic"))
+    }
+
+    func testPlotSweepFigure() throws {
+        let dir = try plotWriteSyntheticResults()
+        try writePlots(resultsDirectory: dir, experimentName: "plot_synthetic")
+        let doc = try plotParse(dir + "/sweep.svg")
+        let panels = try plotNodes(doc, "//*[@class='panel']")
+        XCTAssertEqual(panels.count, 3)
+        for title in ["Best validation accuracy", "Best training accuracy", "Final training loss"] {
+            let panel = try plotPanel(doc, title)
+            XCTAssertEqual(plotAttr(panel, "data-title"), "\(title) vs weight_scale")
+            let series = try plotSeries(panel)
+            XCTAssertEqual(Set(series.keys), ["baseline", "batchnorm"], title)
+            for arm in ["baseline", "batchnorm"] {
+                XCTAssertEqual(series[arm]?.drawn, 4, "\(title) \(arm)")   // 5 scales, one not finished
+                let flagged = try plotNodes(series[arm]!.element, "./*[@class='flagged']")
+                XCTAssertEqual(flagged.count, 1, "\(title) \(arm)")
+                XCTAssertEqual(flagged.first.flatMap { plotAttr($0, "data-points") }, "1")
+                XCTAssertEqual(try plotNodes(series[arm]!.element, "./*[@class='line']").count, 1)
+            }
+            // log x axis with labelled ticks at the powers of ten
+            let axis = try plotNodes(panel, ".//*[@class='axis x']")
+            XCTAssertEqual(axis.first.flatMap { plotAttr($0, "data-scale") }, "log")
+            let ticks = try plotNodes(panel, ".//*[@class='axis x']/*[@class='tick']").compactMap { Double(plotAttr($0, "data-value") ?? "") }
+            XCTAssertEqual(ticks.map { log10($0).rounded() }, [-4, -3, -2, -1, 0], title)
+            for t in ticks { XCTAssertEqual(log10(t), log10(t).rounded(), accuracy: 1e-12) }
+        }
+        // the huge final loss of a finished trial does not set the loss axis
+        let lossTicks = try plotNodes(try plotPanel(doc, "Final training loss"), ".//*[@class='axis y']/*[@class='tick']")
+        XCTAssertLessThan(lossTicks.compactMap { Double(plotAttr($0, "data-value") ?? "") }.max() ?? .infinity, 10)
+        let legend = try plotNodes(doc, "//*[@class='legend-entry']").compactMap { plotAttr($0, "data-label") }
+        XCTAssertEqual(Array(legend.prefix(3)), ["baseline", "batchnorm", "diverged / failed"])
+    }
+
+    func testPlotNoSweepAndThinning() throws {
+        let dir = try plotWriteSingleTrial(iterations: 20_000)
+        let written = try writePlots(resultsDirectory: dir, experimentName: "single")
+        XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, ["training.svg", "plots.gp"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/sweep.svg"))
+        let first = try String(contentsOfFile: dir + "/training.svg", encoding: .utf8)
+        let series = try plotSeries(try plotPanel(try plotParse(dir + "/training.svg"), "Training loss"))
+        let s = try XCTUnwrap(series["t00"])
+        XCTAssertEqual(s.drawn, s.declared)
+        XCTAssertGreaterThanOrEqual(s.drawn, 100)
+        XCTAssertLessThan(s.drawn, 20_000)   // thinned evenly
+        try writePlots(resultsDirectory: dir, experimentName: "single")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/training.svg", encoding: .utf8), first, "deterministic output")
+    }
+
+    func testPlotEscapesText() throws {
+        let dir = try plotWriteSyntheticResults(name: "esc")
+        try writePlots(resultsDirectory: dir, experimentName: "a<b> & \"c\" 'd'")
+        for file in ["training.svg", "sweep.svg"] {
+            let doc = try plotParse(dir + "/" + file)
+            XCTAssertTrue((try plotNodes(doc, "//*[@class='figure-title']").first?.stringValue ?? "").hasPrefix("a<b> & \"c\" 'd'"), file)
+        }
+    }
+
+    func testPlotMissingSummaryThrows() {
+        XCTAssertThrowsError(try writePlots(resultsDirectory: NSTemporaryDirectory() + "runner-plots-none-\(UUID().uuidString)", experimentName: "x"))
+    }
+
+    func testPlotGnuplotScriptRuns() throws {
+        guard let gnuplot = plotFindExecutable("gnuplot") else { throw XCTSkip("gnuplot not installed") }
+        let dir = try plotWriteSyntheticResults()
+        try writePlots(resultsDirectory: dir, experimentName: "plot_synthetic")
+        let parent = (dir as NSString).deletingLastPathComponent
+        // from inside the folder, then from its parent (as from the repository root)
+        for (cwd, script) in [(dir, "plots.gp"), (parent, "plot_synthetic/plots.gp")] {
+            for f in ["training.png", "sweep.png"] { try? FileManager.default.removeItem(atPath: dir + "/" + f) }
+            let (status, stderr) = try plotRun(gnuplot, [script], cwd: cwd)
+            XCTAssertEqual(status, 0, stderr)
+            XCTAssertFalse(stderr.lowercased().contains("error"), stderr)
+            for f in ["training.png", "sweep.png"] {
+                let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + f)[.size] as? Int) ?? 0
+                XCTAssertGreaterThan(size, 1000, "\(f) from \(cwd)")
+            }
+        }
+        let script = try String(contentsOfFile: dir + "/plots.gp", encoding: .utf8)
+        XCTAssertTrue(script.contains("set logscale x 10"))
+        XCTAssertTrue(script.contains("set datafile separator ','"))
+        XCTAssertTrue(script.contains("set multiplot layout 3,1"))
+    }
+}
+
+private func plotFindExecutable(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        let path = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
+
+private func plotRun(_ executable: String, _ arguments: [String], cwd: String) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    let data = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
