@@ -2,8 +2,9 @@ import Foundation
 
 /// Benchmarks the fast convolution (im2col + `T.gemm`, `Float`) on the course shapes:
 /// forward+backward (including `dx`) GFLOP/s at batch 50 and 500, and the speedup over the
-/// direct reference loops (timed on a small batch and scaled per sample). Each timing
-/// repeats until `minSeconds` have passed (after one warm-up pass). Returns printable lines.
+/// direct reference loops (timed on a small batch and scaled per sample). Each timing is the
+/// median call over at least `minSeconds` (and 3 calls) after one warm-up call; forward and
+/// backward are timed separately. Returns printable lines.
 public func benchmarkConv(minSeconds: Double) -> [String] {
     struct Case { let name: String; let c, h, w, f, k, pad: Int }
     let cases = [
@@ -14,15 +15,17 @@ public func benchmarkConv(minSeconds: Double) -> [String] {
     var lines: [String] = []
     var rng = SeededGenerator(seed: 42)
     func fill(_ t: Tensor<Float>, _ scale: Double) { for i in 0..<t.count { t[i] = Float(scale * rng.normal()) } }
-    func seconds(_ body: () -> Void) -> (perCall: Double, calls: Int) {
-        body()   // warm-up (sizes the buffers)
-        let start = DispatchTime.now().uptimeNanoseconds
-        var calls = 0, elapsed = 0.0
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    /// Median seconds per call (robust to other processes sharing the cores), after one warm-up call.
+    func seconds(_ body: () -> Void) -> Double {
+        body()   // warm-up (sizes the layer's buffers)
+        var times: [Double] = []
+        let start = now()
         repeat {
-            body(); calls += 1
-            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        } while elapsed < minSeconds
-        return (elapsed / Double(calls), calls)
+            let t = now(); body(); times.append(now() - t)
+        } while now() - start < minSeconds || times.count < 3
+        times.sort()
+        return times[times.count / 2]
     }
     for cs in cases {
         guard let layer = try? Conv2D<Float>(inputShape: [cs.c, cs.h, cs.w], filters: cs.f, height: cs.k, width: cs.k, stride: 1, pad: cs.pad)
@@ -42,30 +45,37 @@ public func benchmarkConv(minSeconds: Double) -> [String] {
             Float.convBackwardReference(g, n: refN, x: rx.data, weight: layer.weight.value.data, dout: rdout.data, dx: rdx.data,
                                         dweight: rdw.data, dbias: rdb.data)
         }
-        let refPerSample = ref.perCall / Double(refN)
+        let refPerSample = ref / Double(refN)
         lines.append(String(format: "conv %@, reference loops: %.2f ms/sample, %.2f GFLOP/s",
                             cs.name, refPerSample * 1e3, flopsPerSample / refPerSample / 1e9))
 
         for n in [50, 500] {
             let x = Tensor<Float>(shape: [n, cs.c, cs.h, cs.w]); fill(x, 1)
             let dout = Tensor<Float>(shape: [n] + layer.outputShape); fill(dout, 1)
-            var fwdTime = 0.0, bwdTime = 0.0
-            let total = seconds {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = layer.forward(x, mode: .train)
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                _ = layer.backward(dout)
-                let t2 = DispatchTime.now().uptimeNanoseconds
-                fwdTime += Double(t1 - t0) / 1e9; bwdTime += Double(t2 - t1) / 1e9
-            }
-            let perSample = total.perCall / Double(n)
-            let calls = Double(total.calls + 1)
+            let fwd = seconds { _ = layer.forward(x, mode: .train) }
+            let bwd = seconds { _ = layer.backward(dout) }
+            let perSample = (fwd + bwd) / Double(n)
             let gf = flopsPerSample / perSample / 1e9
-            let fwdGF = Double(g.forwardFlops * n) / (fwdTime / calls) / 1e9
-            let bwdGF = Double(2 * g.forwardFlops * n) / (bwdTime / calls) / 1e9
+            let fwdGF = Double(g.forwardFlops * n) / fwd / 1e9
+            let bwdGF = Double(2 * g.forwardFlops * n) / bwd / 1e9
             lines.append(String(format: "conv %@, batch %d: fwd+bwd %.1f ms, %.1f GFLOP/s (fwd %.1f, bwd %.1f), %.0f× the reference",
-                                cs.name, n, total.perCall * 1e3, gf, fwdGF, bwdGF, refPerSample / perSample))
+                                cs.name, n, (fwd + bwd) * 1e3, gf, fwdGF, bwdGF, refPerSample / perSample))
         }
+    }
+    // 2×2 stride-2 max pool after the 64-filter conv (batch 50): dedicated loop vs reference.
+    if let pool = try? MaxPool<Float>(inputShape: [64, 32, 32], height: 2, width: 2, stride: 2) {
+        let n = 50, g = pool.geometry
+        let x = Tensor<Float>(shape: [n, 64, 32, 32]); fill(x, 1)
+        let dout = Tensor<Float>(shape: [n, 64, 16, 16]); fill(dout, 1)
+        let fast = seconds { _ = pool.forward(x, mode: .train); _ = pool.backward(dout) }
+        let y = Tensor<Float>(shape: dout.shape), dx = Tensor<Float>(shape: x.shape)
+
+        let ref = seconds {
+            Float.maxpoolForwardReference(g, planes: n * 64, x: x.data, y: y.data)
+            Float.maxpoolBackwardReference(g, planes: n * 64, x: x.data, dout: dout.data, dx: dx.data)
+        }
+        lines.append(String(format: "maxpool 2×2/2 on 64×32×32, batch %d: fwd+bwd %.2f ms (%.1f GB/s of input), %.0f× the reference",
+                            n, fast * 1e3, Double(x.count * 4) / fast / 1e9, ref / fast))
     }
     return lines
 }
