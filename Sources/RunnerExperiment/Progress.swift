@@ -48,7 +48,7 @@ public final class ProgressDisplay: @unchecked Sendable {
                 running[t.index]?.status = "iteration \(it)/\(total)  loss \(String(format: "%.4f", loss))"
             case let .epoch(r, total):
                 if single && verbosity != .quiet {
-                    emit("(Epoch \(r.epoch) / \(total)) train acc: \(String(format: "%.3f", r.trainAccuracy)); val_acc: \(String(format: "%.3f", r.valAccuracy)); lr: \(r.learningRate)")
+                    emit("(Epoch \(r.epoch) / \(total)) train acc: \(String(format: "%.3f", r.trainAccuracy)); val_acc: \(String(format: "%.3f", r.valAccuracy)); lr: \(String(format: "%g", r.learningRate))")
                 } else if !live && verbosity == .verbose {
                     emit("       \(Self.label(t))  epoch \(r.epoch)/\(total)  train \(String(format: "%.3f", r.trainAccuracy))  val \(String(format: "%.3f", r.valAccuracy))")
                 }

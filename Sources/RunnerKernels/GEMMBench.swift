@@ -38,7 +38,8 @@ public func benchmarkGEMM(shapes: [(m: Int, n: Int, k: Int, transA: Bool, transB
                     var t = run(1)
                     let target = max(minSeconds / 10, 0.002)
                     while t < target {
-                        iterations = min(iterations * 2, max(iterations * 2, Int(Double(iterations) * target / max(t, 1e-9))))
+                        let scale = min(10, max(2, 1.2 * target / max(t, 1e-9)))
+                        iterations = Int((Double(iterations) * scale).rounded(.up))
                         t = run(iterations)
                     }
                     var times: [Double] = []
