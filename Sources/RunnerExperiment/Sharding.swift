@@ -85,13 +85,13 @@ public struct SlurmScripts: Sendable {
         array = """
         #!/bin/bash
         # Runs \(plan.name) as a Slurm job array: task i trains trial i of \(n)
-        # (runner reads SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT).
+        # (--trial $SLURM_ARRAY_TASK_ID, so a subset reruns with: sbatch --array=3,7 THIS_FILE).
         #SBATCH --job-name=runner-\(plan.name)
         #SBATCH --array=0-\(n - 1)\(maxParallel.map { "%\($0)" } ?? "")
         #SBATCH --cpus-per-task=\(cpusPerTask)
         #SBATCH --output=\(logs)/%A_%a.out
         \(common.joined(separator: "\n"))
-        exec \(shellQuote(runner)) run \(shellQuote(configPath))\(data) --quiet
+        exec \(shellQuote(runner)) run \(shellQuote(configPath))\(data) --trial "$SLURM_ARRAY_TASK_ID" --quiet
 
         """
         merge = """
