@@ -28,10 +28,12 @@ public protocol ElementwiseKernels {
 func addBiasImpl<T: Real>(rows: Int, cols: Int, bias: UnsafePointer<T>, y: UnsafeMutablePointer<T>, relu: Bool) {
     for i in 0..<rows {
         let r = y + i * cols
+        var j = 0
         if relu {
-            for j in 0..<cols { let v = r[j] + bias[j]; r[j] = v > 0 ? v : 0 }
+            while j < cols { let v = r[j] + bias[j]; r[j] = v > 0 ? v : 0; j += 1 }
         } else {
-            for j in 0..<cols { r[j] += bias[j] }
+            while j + 16 <= cols { store16(load16(r, j) + load16(bias, j), r, j); j += 16 }
+            while j < cols { r[j] += bias[j]; j += 1 }
         }
     }
 }
@@ -41,28 +43,37 @@ func columnSumImpl<T: Real>(rows: Int, cols: Int, x: UnsafePointer<T>, out: Unsa
     if !accumulate { out.update(repeating: 0, count: cols) }
     for i in 0..<rows {
         let r = x + i * cols
-        for j in 0..<cols { out[j] += r[j] }
+        var j = 0
+        while j + 16 <= cols { store16(load16(out, j) + load16(r, j), out, j); j += 16 }
+        while j < cols { out[j] += r[j]; j += 1 }
     }
 }
 
 @inline(__always)
 func reluForwardImpl<T: Real>(count: Int, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
-    for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : 0 }
+    var i = 0
+    while i < count { let v = x[i]; y[i] = v > 0 ? v : 0; i += 1 }
 }
 
 @inline(__always)
 func reluBackwardImpl<T: Real>(count: Int, y: UnsafePointer<T>, dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
-    for i in 0..<count { dx[i] = y[i] > 0 ? dout[i] : 0 }
+    var i = 0
+    while i < count { dx[i] = y[i] > 0 ? dout[i] : 0; i += 1 }
 }
 
 @inline(__always)
 func multiplyImpl<T: Real>(count: Int, x: UnsafePointer<T>, y: UnsafePointer<T>, z: UnsafeMutablePointer<T>) {
-    for i in 0..<count { z[i] = x[i] * y[i] }
+    var i = 0
+    while i + 16 <= count { store16(load16(x, i) * load16(y, i), z, i); i += 16 }
+    while i < count { z[i] = x[i] * y[i]; i += 1 }
 }
 
 @inline(__always)
 func axpyImpl<T: Real>(count: Int, alpha: T, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
-    for i in 0..<count { y[i] += alpha * x[i] }
+    let va = SIMD16<T>(repeating: alpha)
+    var i = 0
+    while i + 16 <= count { store16(load16(y, i) + va * load16(x, i), y, i); i += 16 }
+    while i < count { y[i] += alpha * x[i]; i += 1 }
 }
 
 @inline(__always)

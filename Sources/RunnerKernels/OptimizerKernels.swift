@@ -20,30 +20,74 @@ public protocol OptimizerKernels {
 }
 
 @inline(__always) func sgdImpl<T: Real>(count: Int, w: UnsafeMutablePointer<T>, dw: UnsafePointer<T>, lr: T) {
-    for i in 0..<count { w[i] -= lr * dw[i] }
+    let vlr = SIMD16<T>(repeating: lr)
+    var i = 0
+    while i + 16 <= count { store16(load16(w, i) - vlr * load16(dw, i), w, i); i += 16 }
+    while i < count { w[i] -= lr * dw[i]; i += 1 }
 }
 @inline(__always) func momentumImpl<T: Real>(count: Int, w: UnsafeMutablePointer<T>, dw: UnsafePointer<T>, v: UnsafeMutablePointer<T>, lr: T, momentum: T) {
-    for i in 0..<count { let nv = momentum * v[i] - lr * dw[i]; v[i] = nv; w[i] += nv }
+    let vlr = SIMD16<T>(repeating: lr), vmu = SIMD16<T>(repeating: momentum)
+    var i = 0
+    while i + 16 <= count {
+        let nv = vmu * load16(v, i) - vlr * load16(dw, i)
+        store16(nv, v, i); store16(load16(w, i) + nv, w, i); i += 16
+    }
+    while i < count { let nv = momentum * v[i] - lr * dw[i]; v[i] = nv; w[i] += nv; i += 1 }
 }
 @inline(__always) func nesterovImpl<T: Real>(count: Int, w: UnsafeMutablePointer<T>, dw: UnsafePointer<T>, v: UnsafeMutablePointer<T>, lr: T, momentum: T) {
-    for i in 0..<count { let prev = v[i]; let nv = momentum * prev - lr * dw[i]; v[i] = nv; w[i] += nv + momentum * (nv - prev) }
+    let vlr = SIMD16<T>(repeating: lr), vmu = SIMD16<T>(repeating: momentum)
+    var i = 0
+    while i + 16 <= count {
+        let prev = load16(v, i)
+        let nv = vmu * prev - vlr * load16(dw, i)
+        store16(nv, v, i); store16(load16(w, i) + (nv + vmu * (nv - prev)), w, i); i += 16
+    }
+    while i < count { let prev = v[i]; let nv = momentum * prev - lr * dw[i]; v[i] = nv; w[i] += nv + momentum * (nv - prev); i += 1 }
 }
 @inline(__always) func rmspropImpl<T: Real>(count: Int, w: UnsafeMutablePointer<T>, dw: UnsafePointer<T>, s: UnsafeMutablePointer<T>, lr: T, decay: T, eps: T) {
-    for i in 0..<count { let g = dw[i]; let ns = decay * s[i] + (1 - decay) * g * g; s[i] = ns; w[i] -= lr * g / (ns.squareRoot() + eps) }
+    let vlr = SIMD16<T>(repeating: lr), vd = SIMD16<T>(repeating: decay), vd1 = SIMD16<T>(repeating: 1 - decay), ve = SIMD16<T>(repeating: eps)
+    var i = 0
+    while i + 16 <= count {
+        let g = load16(dw, i)
+        let ns = vd * load16(s, i) + vd1 * g * g
+        store16(ns, s, i); store16(load16(w, i) - vlr * g / (ns.squareRoot() + ve), w, i); i += 16
+    }
+    while i < count { let g = dw[i]; let ns = decay * s[i] + (1 - decay) * g * g; s[i] = ns; w[i] -= lr * g / (ns.squareRoot() + eps); i += 1 }
 }
 @inline(__always) func adagradImpl<T: Real>(count: Int, w: UnsafeMutablePointer<T>, dw: UnsafePointer<T>, s: UnsafeMutablePointer<T>, lr: T, eps: T) {
-    for i in 0..<count { let g = dw[i]; let ns = s[i] + g * g; s[i] = ns; w[i] -= lr * g / (ns.squareRoot() + eps) }
+    let vlr = SIMD16<T>(repeating: lr), ve = SIMD16<T>(repeating: eps)
+    var i = 0
+    while i + 16 <= count {
+        let g = load16(dw, i)
+        let ns = load16(s, i) + g * g
+        store16(ns, s, i); store16(load16(w, i) - vlr * g / (ns.squareRoot() + ve), w, i); i += 16
+    }
+    while i < count { let g = dw[i]; let ns = s[i] + g * g; s[i] = ns; w[i] -= lr * g / (ns.squareRoot() + eps); i += 1 }
 }
 @inline(__always) func adamImpl<T: Real>(count: Int, w: UnsafeMutablePointer<T>, dw: UnsafePointer<T>, m: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>,
                                         lr: T, beta1: T, beta2: T, eps: T, t: Int) {
     let c1 = 1 / (1 - T(pow(Double(beta1), Double(t))))
     let c2 = 1 / (1 - T(pow(Double(beta2), Double(t))))
-    for i in 0..<count {
+    let vb1 = SIMD16<T>(repeating: beta1), vb1c = SIMD16<T>(repeating: 1 - beta1)
+    let vb2 = SIMD16<T>(repeating: beta2), vb2c = SIMD16<T>(repeating: 1 - beta2)
+    let vc1 = SIMD16<T>(repeating: c1), vc2 = SIMD16<T>(repeating: c2)
+    let vlr = SIMD16<T>(repeating: lr), ve = SIMD16<T>(repeating: eps)
+    var i = 0
+    while i + 16 <= count {
+        let g = load16(dw, i)
+        let nm = vb1 * load16(m, i) + vb1c * g
+        let nv = vb2 * load16(v, i) + vb2c * g * g
+        store16(nm, m, i); store16(nv, v, i)
+        store16(load16(w, i) - vlr * (nm * vc1) / ((nv * vc2).squareRoot() + ve), w, i)
+        i += 16
+    }
+    while i < count {
         let g = dw[i]
         let nm = beta1 * m[i] + (1 - beta1) * g
         let nv = beta2 * v[i] + (1 - beta2) * g * g
         m[i] = nm; v[i] = nv
         w[i] -= lr * (nm * c1) / ((nv * c2).squareRoot() + eps)
+        i += 1
     }
 }
 
