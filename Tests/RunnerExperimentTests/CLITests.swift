@@ -4,15 +4,7 @@ import Runner
 
 /// Runs the built `runner` executable as a user would.
 final class CLITests: XCTestCase {
-    static var binary: String? {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("runner").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("runner").path,
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("runner").path,
-            repoRoot + "/.build/release/runner",
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static var binary: String? { shardRunnerBinary() }
 
     struct Output { let code: Int32; let stdout: String; let stderr: String }
 
@@ -22,6 +14,7 @@ final class CLITests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        p.environment = shardEnvironment()
         return p
     }
 
