@@ -7,9 +7,9 @@
 /// once. Layers and optimizers (other modules, generic over `T: Real`) call `T.kernel(...)`
 /// and always land in specialized code; a generic loop compiled outside this module would
 /// run through protocol witnesses and be 30–50× slower.
-public protocol Real: BinaryFloatingPoint, SIMDScalar, Sendable, LosslessStringConvertible,
+public protocol Real: BinaryFloatingPoint, SIMDScalar, Sendable, Codable, LosslessStringConvertible,
     GEMMKernels, ElementwiseKernels, NormKernels, LossKernels, OptimizerKernels, ConvKernels
-where Self.RawSignificand: FixedWidthInteger {
+{
     /// Name used in configs and output (`float32`, `float64`).
     static var dtypeName: String { get }
 }

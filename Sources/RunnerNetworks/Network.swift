@@ -57,7 +57,7 @@ public final class Network<T: Real>: @unchecked Sendable {
         guard let last = layers.last, last.outputShape.count == 1 else {
             throw ShapeError("the last layer must produce class scores (a flat vector), got \(layers.last?.outputShape ?? shape)")
         }
-        if var first = layers.first { first.needsInputGradient = false }
+        if let first = layers.first { first.needsInputGradient = false }
         self.layers = layers
         self.parameters = layers.flatMap { $0.parameters }
     }
