@@ -107,13 +107,14 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         }
         todo.append(t)
     }
-    let shared = SharedRun(todo: todo)
-    let group = DispatchGroup()
     let workers = max(1, min(options.jobs, todo.count))
+    let shared = SharedRun(todo: todo, workers: workers, budget: options.jobs)
+    let group = DispatchGroup()
     for _ in 0..<workers {
         group.enter()
         Thread.detachNewThread {
             defer { group.leave() }
+            defer { shared.workerDone() }
             while let t = shared.take() {
                 onEvent(.started(t))
                 var result: TrainingResult
@@ -134,6 +135,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         }
     }
     group.wait()
+    productThreads.store(1, ordering: .relaxed)
     let (results, errors) = shared.outcome()
     if let e = errors.first { throw e }
     report.ran = results.sorted { $0.index < $1.index }
@@ -180,7 +182,23 @@ final class SharedRun: @unchecked Sendable {
     private var next = 0
     private var results: [TrialSummary] = []
     private var errors: [Error] = []
-    init(todo: [TrialPlan]) { self.todo = todo }
+    private var activeWorkers: Int
+    private let budget: Int
+
+    /// `budget` compute threads in all: while fewer workers than that remain (the tail of a
+    /// sweep, or a single trial), each running trial's matrix products get the spare cores.
+    init(todo: [TrialPlan], workers: Int, budget: Int) {
+        self.todo = todo
+        activeWorkers = workers
+        self.budget = max(1, budget)
+        productThreads.store(max(1, self.budget / max(1, workers)), ordering: .relaxed)
+    }
+
+    func workerDone() {
+        lock.lock(); defer { lock.unlock() }
+        activeWorkers -= 1
+        productThreads.store(max(1, budget / max(1, activeWorkers)), ordering: .relaxed)
+    }
 
     func take() -> TrialPlan? {
         lock.lock(); defer { lock.unlock() }

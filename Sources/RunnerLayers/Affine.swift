@@ -33,7 +33,7 @@ public final class Affine<T: Real>: Layer {
         let n = x.rows
         input = x
         output.resize([n, outFeatures])
-        T.gemm(transA: false, transB: false, m: n, n: outFeatures, k: inFeatures,
+        matmul(transA: false, transB: false, m: n, n: outFeatures, k: inFeatures,
                a: x.data, lda: inFeatures, b: weight.value.data, ldb: outFeatures,
                c: output.data, ldc: outFeatures, accumulate: false)
         T.addBias(rows: n, cols: outFeatures, bias: bias.value.data, y: output.data, relu: fuseReLU)
@@ -49,13 +49,13 @@ public final class Affine<T: Real>: Layer {
             T.reluBackward(count: dout.count, y: output.data, dout: dout.data, dx: dpre.data)
             g = dpre
         }
-        T.gemm(transA: true, transB: false, m: inFeatures, n: outFeatures, k: n,
+        matmul(transA: true, transB: false, m: inFeatures, n: outFeatures, k: n,
                a: x.data, lda: inFeatures, b: g.data, ldb: outFeatures,
                c: weight.grad.data, ldc: outFeatures, accumulate: false)
         T.columnSum(rows: n, cols: outFeatures, x: g.data, out: bias.grad.data, accumulate: false)
         guard needsInputGradient else { return nil }
         dx.resize(x.shape)
-        T.gemm(transA: false, transB: true, m: n, n: inFeatures, k: outFeatures,
+        matmul(transA: false, transB: true, m: n, n: inFeatures, k: outFeatures,
                a: g.data, lda: outFeatures, b: weight.value.data, ldb: outFeatures,
                c: dx.data, ldc: inFeatures, accumulate: false)
         return dx
