@@ -10,7 +10,8 @@ let cpuFlags: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "native"]),
     .define("RUNNER_TARGET_CPU_NATIVE"),
 ]
-let cFlags: [CSetting] = [.unsafeFlags(["-march=native", "-O3"])]
+// C kernels: vectorised for this CPU, every operation rounded as written (no FMA contraction).
+let cFlags: [CSetting] = [.unsafeFlags(["-march=native", "-O3", "-fno-math-errno", "-ffp-contract=off"])]
 
 let package = Package(
     name: "runner",
@@ -22,7 +23,8 @@ let package = Package(
     ],
     targets: [
         // tensors and kernels → layers → networks → optimizers → training → experiments → CLI
-        .target(name: "RunnerKernels", swiftSettings: cpuFlags),
+        .target(name: "CKernels", cSettings: cFlags),
+        .target(name: "RunnerKernels", dependencies: ["CKernels"], swiftSettings: cpuFlags),
         .target(name: "RunnerLayers", dependencies: ["RunnerKernels"], swiftSettings: cpuFlags),
         .target(name: "RunnerNetworks", dependencies: ["RunnerLayers"], swiftSettings: cpuFlags),
         .target(name: "RunnerOptim", dependencies: ["RunnerNetworks"], swiftSettings: cpuFlags),
