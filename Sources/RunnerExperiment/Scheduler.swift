@@ -125,7 +125,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                     result = TrainingResult(); result.status = .failed; result.message = "\(error)"
                 }
                 var summary = summarize(t, result: result)
-                if result.status == .finished || result.status == .diverged {
+                if result.status != .interrupted {   // failed trials are recorded too (a rerun retries them)
                     do { summary = try writeTrial(t, result: result, files: TrialFiles(experimentDir: dir, id: t.id)) }
                     catch { shared.record(error: error) }
                 }

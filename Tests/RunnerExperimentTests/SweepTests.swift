@@ -129,4 +129,29 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(report.ran.count, 0)
         XCTAssertEqual(Set(events), Set(p.trials.map(\.id)))
     }
+
+    /// A failing trial is recorded as failed (in summary.csv, with its message) and the
+    /// others go on; a rerun retries it.
+    func testFailingTrialIsRecordedAndOthersGoOn() throws {
+        let d = tempDir("fail")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let text = """
+        {"name": "failing", "output": {"dir": "\(d)"},
+         "data": {"dir": "\(repoRoot)/data/cifar10-sample", "num_train": 100, "num_test": 0},
+         "model": {"hidden_dims": [10]}, "training": {"num_epochs": 1, "batch_size": 50},
+         "sweep": {"arms": {"good": {"seed": 1}, "bad": {"data.dir": "\(d)/missing"}}}}
+        """
+        let p = try Sweep.plan(try JSON.parse(text), defaultName: "failing")
+        let report = try runExperiment(p, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
+        XCTAssertEqual(report.ran.map(\.status), ["finished", "failed"])
+        XCTAssertEqual(report.failed.count, 1)
+        XCTAssertTrue(report.failed[0].message.contains("\(d)/missing"), report.failed[0].message)
+        let rows = try String(contentsOfFile: "\(d)/failing/summary.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 3)
+        XCTAssertTrue(rows[2].contains(",failed,"), String(rows[2]))
+        // The rerun skips the finished trial and retries the failed one.
+        let again = try runExperiment(p, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
+        XCTAssertEqual(again.skipped, 1)
+        XCTAssertEqual(again.failed.count, 1)
+    }
 }
