@@ -127,6 +127,8 @@ public indirect enum JSON: Equatable, Sendable {
     struct Parser {
         let s: [UInt8]
         var i = 0
+        /// Nesting depth; bounded so a pathological file cannot exhaust the stack.
+        var depth = 0
         init(_ s: [UInt8]) { self.s = s }
 
         func error(_ m: String) -> SyntaxError {
@@ -151,6 +153,9 @@ public indirect enum JSON: Equatable, Sendable {
 
         mutating func value() throws(SyntaxError) -> JSON {
             guard i < s.count else { throw error("unexpected end of file, expected a value") }
+            guard depth < 200 else { throw error("nested more than 200 levels deep") }
+            depth += 1
+            defer { depth -= 1 }
             switch s[i] {
             case UInt8(ascii: "{"): return try object()
             case UInt8(ascii: "["): return try array()

@@ -191,12 +191,14 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
     switch type {
     case .int(let m):
         guard case .number(let x) = v, x == x.rounded() else { throw wrong() }
+        try checkIntegerRange(x, path: path)
         guard x >= Double(m) else { throw .invalidValue(path: path, message: "must be \(type.expectation.replacingOccurrences(of: "a ", with: "")), got \(JSON.format(x))") }
         return v
     case .optionalInt(let m):
         if case .null = v { return v }
         if case .string("same") = v, path.hasSuffix(".pad") { return v }
         guard case .number(let x) = v, x == x.rounded() else { throw wrong() }
+        try checkIntegerRange(x, path: path)
         guard x >= Double(m) else { throw .invalidValue(path: path, message: "must be \(m == 1 ? "positive" : "≥ \(m)"), got \(JSON.format(x))") }
         return v
     case let .number(lo, loOpen, hi, hiOpen):
@@ -235,6 +237,7 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
     case .intList(let m):
         guard case .array(let xs) = v else { throw wrong() }
         for (i, x) in xs.enumerated() {
+            if case .number(let d) = x, d == d.rounded() { try checkIntegerRange(d, path: "\(path)[\(i)]") }
             guard case .number(let d) = x, d == d.rounded(), d >= Double(m) else {
                 throw .wrongType(path: "\(path)[\(i)]", expected: m == 1 ? "a positive integer" : "an integer", found: x.typeName + { if case .number(let d) = x { return " (\(JSON.format(d)))" }; return "" }())
             }
@@ -267,6 +270,12 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
     case .sweep:
         return v   // checked by Sweep
     }
+}
+
+/// Integers in a config are counts and sizes: anything beyond a billion is a typo (and
+/// would not fit the machine), and beyond 2⁶³ it would not even convert to `Int`.
+func checkIntegerRange(_ x: Double, path: String) throws(ConfigError) {
+    guard abs(x) <= 1e9 else { throw .invalidValue(path: path, message: "\(JSON.format(x)) is too large (at most 1000000000)") }
 }
 
 func isOptional(_ t: FieldType) -> Bool {

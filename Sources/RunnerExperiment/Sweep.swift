@@ -88,7 +88,7 @@ public enum Sweep {
                 }
             }
             if let r = sweep["repeats"] {
-                guard case .number(let x) = r, x == x.rounded(), x >= 1 else { throw .wrongType(path: "sweep.repeats", expected: "a positive integer", found: r.typeName) }
+                guard case .number(let x) = r, x == x.rounded(), x >= 1, x <= 100_000 else { throw .wrongType(path: "sweep.repeats", expected: "a positive integer (at most 100000)", found: r.typeName) }
                 repeats = Int(x)
             }
             if let a = sweep["arms"] {
@@ -110,6 +110,10 @@ public enum Sweep {
         }
 
         // Cartesian product of the axes, first axis slowest.
+        let count = axes.reduce(Double(repeats) * Double(max(arms.count, 1))) { $0 * Double($1.count) }
+        guard count <= 100_000 else {
+            throw .invalidValue(path: "sweep", message: "expands to \(JSON.format(count)) trials; at most 100000 per experiment (split it into several configs)")
+        }
         var points: [[(path: String, value: JSON)]] = [[]]
         for axis in axes { points = points.flatMap { p in axis.map { p + $0 } } }
         var trials: [TrialPlan] = []
@@ -163,6 +167,7 @@ public enum Sweep {
                   case .number(let n) = a[2], n == n.rounded(), n >= 1 else {
                 throw .wrongType(path: "\(path).\(kind)", expected: "[start, stop, count] with a positive integer count", found: arg.typeName)
             }
+            guard n <= 100_000 else { throw .invalidValue(path: "\(path).\(kind)", message: "count \(JSON.format(n)) is too large (at most 100000)") }
             let xs = linspace(lo, hi, Int(n))
             return (kind == "logspace" ? xs.map { pow(10, $0) } : xs).map { .number($0) }
         default:

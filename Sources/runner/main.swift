@@ -309,6 +309,7 @@ func planCommand(_ o: Options) throws -> Int32 {
     }
     let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
     say("\(plan.name): \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s") → \(plan.directory)/")
+    if let d = plan.trials.first?.config.description, !d.isEmpty { say(d) }
     for r in rows { say(r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)) }
     say("total work ≈ \(formatFlops(total))")
     let n = plan.trials.count

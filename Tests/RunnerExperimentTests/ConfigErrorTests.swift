@@ -79,6 +79,14 @@ final class ConfigErrorTests: XCTestCase {
             (#"{"sweep": {"arm": {}}}"#, #"sweep: unknown key "arm" (did you mean "arms"?)"#),
             // 22. odd filter size required by the convnet preset
             (#"{"model": {"type": "three_layer_convnet", "filter_size": 4}}"#, "model.filter_size: must be odd so that \"same\" padding keeps the image size, got 4"),
+            // 24. integers beyond any sensible size (and beyond Int) are rejected, not trapped on
+            (#"{"training": {"num_epochs": 1e300}}"#, "training.num_epochs: 1e+300 is too large (at most 1000000000)"),
+            (#"{"seed": 1e19}"#, "seed: 1e+19 is too large (at most 1000000000)"),
+            (#"{"model": {"hidden_dims": [10, 1e12]}}"#, "model.hidden_dims[1]: 1000000000000 is too large (at most 1000000000)"),
+            // 25. sweeps that would expand to millions of trials
+            (#"{"sweep": {"grid": {"model.reg": {"linspace": [0, 1, 1e7]}}}}"#, "sweep.grid.model.reg.linspace: count 10000000 is too large (at most 100000)"),
+            (#"{"sweep": {"grid": {"model.reg": {"linspace": [0, 1, 1000]}, "model.weight_scale": {"linspace": [0.1, 1, 1000]}}}}"#,
+             "sweep: expands to 1000000 trials; at most 100000 per experiment (split it into several configs)"),
             // 23. duplicate trials
             (#"{"sweep": {"grid": {"model.reg": [0.1, 0.1]}}}"#, "sweep: trials 0 and 1 resolve to the same config; remove the duplicate values or add \"repeats\""),
         ]
@@ -93,6 +101,7 @@ final class ConfigErrorTests: XCTestCase {
         XCTAssertEqual(message("{\"seed\": 1,, }"), "c.json:1:12: invalid JSON: expected a quoted key")
         XCTAssertEqual(message("[1, 2"), "c.json:1:6: invalid JSON: unexpected end of file in a list, expected ']'")
         XCTAssertEqual(message(""), "c.json:1:1: invalid JSON: unexpected end of file, expected a value")
+        XCTAssertEqual(message(String(repeating: "[", count: 100_000)), "c.json:1:201: invalid JSON: nested more than 200 levels deep")
     }
 
     func testCommentsAndNotesAreAccepted() {
