@@ -142,9 +142,14 @@ public struct ExperimentConfig: Sendable {
         }
     }
 
-    /// Checks that layer shapes fit, without keeping the network.
+    /// Checks that layer shapes fit, without keeping the network, and that a batch's
+    /// activations stay within `maxTensorElements` per tensor.
     public func checkShapes() throws(ConfigError) {
-        _ = try makeNetwork(Float.self, seed: 0)
+        let net = try makeNetwork(Float.self, seed: 0)
+        let widest = net.layers.map { $0.outputShape.reduce(1, *) }.max() ?? 0
+        let rows = max(training.batchSize, training.evalBatchSize)
+        do { _ = try checkedElementCount([rows, max(widest, inputShape.reduce(1, *))], what: "a batch of activations") }
+        catch { throw .shape(path: "training.batch_size", message: "\(error)") }
     }
 
     /// Loads (or synthesises) the data this config asks for.

@@ -17,6 +17,7 @@ public final class Affine<T: Real>: Layer {
 
     public init(inputShape: [Int], outputs: Int, fuseReLU: Bool = false) throws {
         guard outputs > 0 else { throw ShapeError("affine needs a positive number of outputs, got \(outputs)") }
+        _ = try checkedElementCount([inputShape.reduce(1, *), outputs], what: "affine weight")
         self.inputShape = inputShape
         self.inFeatures = inputShape.reduce(1, *)
         self.outFeatures = outputs

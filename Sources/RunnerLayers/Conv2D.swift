@@ -35,6 +35,8 @@ public final class Conv2D<T: Real>: Layer {
         }
         let (c, h, w) = (inputShape[0], inputShape[1], inputShape[2])
         let wshape = [filters, c, height, width]
+        _ = try checkedElementCount(wshape, what: "conv weight")
+        _ = try checkedElementCount([filters, h + 2 * pad, w + 2 * pad], what: "conv output")
         func check(_ dim: String, _ n: Int, _ k: Int) throws -> Int {
             if let o = ConvGeometry.outputSize(input: n, kernel: k, stride: stride, pad: pad) { return o }
             let span = n + 2 * pad - k

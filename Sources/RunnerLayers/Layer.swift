@@ -54,3 +54,20 @@ extension Layer {
 
 /// Shape `[N] + per-sample shape`.
 @inline(__always) func batched(_ n: Int, _ shape: [Int]) -> [Int] { [n] + shape }
+
+/// Largest tensor a layer may allocate (2³⁰ elements: 4 GB in float32). A config asking for
+/// more is rejected as a shape error before anything is allocated, never a crash.
+public let maxTensorElements = 1 << 30
+
+/// The product of `dims`, or a `ShapeError` when it overflows or exceeds `maxTensorElements`.
+public func checkedElementCount(_ dims: [Int], what: String) throws -> Int {
+    var n = 1
+    for d in dims {
+        let (p, overflow) = n.multipliedReportingOverflow(by: max(d, 0))
+        guard !overflow, p <= maxTensorElements else {
+            throw ShapeError("\(what) \(dims.map(String.init).joined(separator: "×")) is too large (at most \(maxTensorElements) elements)")
+        }
+        n = p
+    }
+    return n
+}

@@ -87,6 +87,9 @@ final class ConfigErrorTests: XCTestCase {
             (#"{"sweep": {"grid": {"model.reg": {"linspace": [0, 1, 1e7]}}}}"#, "sweep.grid.model.reg.linspace: count 10000000 is too large (at most 100000)"),
             (#"{"sweep": {"grid": {"model.reg": {"linspace": [0, 1, 1000]}, "model.weight_scale": {"linspace": [0.1, 1, 1000]}}}}"#,
              "sweep: expands to 1000000 trials; at most 100000 per experiment (split it into several configs)"),
+            // 26. layers or batches too large to allocate are config errors, not crashes
+            (#"{"model": {"hidden_dims": [1000000000]}}"#, "sweep trial 0: model: layer shapes do not fit: layer 1 (affine): affine weight 192×1000000000 is too large (at most 1073741824 elements)"),
+            (#"{"training": {"batch_size": 100000000}}"#, "sweep trial 0: training.batch_size: layer shapes do not fit: a batch of activations 100000000×192 is too large (at most 1073741824 elements)"),
             // 23. duplicate trials
             (#"{"sweep": {"grid": {"model.reg": [0.1, 0.1]}}}"#, "sweep: trials 0 and 1 resolve to the same config; remove the duplicate values or add \"repeats\""),
         ]
