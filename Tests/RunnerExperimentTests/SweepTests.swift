@@ -154,4 +154,31 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(again.skipped, 1)
         XCTAssertEqual(again.failed.count, 1)
     }
+
+    /// After the config changes, old trial folders are reported as stale and kept out of
+    /// the summary instead of being mixed with the new results.
+    func testChangedConfigDoesNotMixResults() throws {
+        let d = tempDir("stale")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        func plan(_ epochs: Int) throws -> ExperimentPlan {
+            try Sweep.plan(try JSON.parse("""
+            {"name": "stale", "output": {"dir": "\(d)"}, "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
+             "model": {"hidden_dims": [10]}, "training": {"num_epochs": \(epochs), "batch_size": 50},
+             "sweep": {"grid": {"model.reg": [0, 0.1]}}}
+            """), defaultName: "stale")
+        }
+        let old = try plan(1)
+        _ = try runExperiment(old, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
+        let new = try plan(2)
+        let report = try runExperiment(new, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
+        XCTAssertEqual(report.skipped, 0)
+        XCTAssertEqual(Set(report.staleTrialDirs), Set(old.trials.map(\.id)))
+        let summary = try String(contentsOfFile: "\(d)/stale/summary.csv", encoding: .utf8)
+        for t in old.trials { XCTAssertFalse(summary.contains(t.id)) }
+        for t in new.trials { XCTAssertTrue(summary.contains(t.id)) }
+        // --fresh removes them.
+        var fresh = RunOptions(jobs: 2); fresh.fresh = true
+        let again = try runExperiment(new, options: fresh, cache: DataCache()) { _ in }
+        XCTAssertTrue(again.staleTrialDirs.isEmpty)
+    }
 }
