@@ -70,6 +70,10 @@ public struct RunReport: Sendable {
     public var failed: [TrialSummary] = []
     public var interrupted = false
     public var staleTrialDirs: [String] = []
+    /// Every complete trial of the plan (this run's and earlier ones), in plan order.
+    public var complete: [TrialSummary] = []
+    /// Trials of the plan without results (other shards' or not yet run).
+    public var missing: [TrialPlan] = []
 }
 
 /// Runs the plan's trials on `jobs` worker threads (one compute thread each), writing every
@@ -107,6 +111,9 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         }
         todo.append(t)
     }
+    // Load the data of the trials that will run before starting any (a missing file stops
+    // the run here, naming the file); finished trials need none.
+    for t in todo { _ = try cache.data(for: t.config) }
     let workers = max(1, min(options.jobs, todo.count))
     let shared = SharedRun(todo: todo, workers: workers, budget: options.jobs)
     let group = DispatchGroup()
@@ -141,7 +148,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
     report.ran = results.sorted { $0.index < $1.index }
     report.failed = report.ran.filter { $0.status == "failed" }
     report.interrupted = stopRequested.load(ordering: .relaxed)
-    try writeSweepTables(plan: plan, directory: dir)
+    (report.complete, report.missing) = try writeSweepTables(plan: plan, directory: dir)
     return report
 }
 

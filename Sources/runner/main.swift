@@ -249,7 +249,6 @@ func run(_ o: Options) throws -> Int32 {
     }
     installInterruptHandler()
     let cache = DataCache()
-    for t in selected { _ = try cache.data(for: t.config) }   // fail early, naming the file
     let report = try runExperiment(plan, options: options, cache: cache) { display.handle($0) }
     if !report.staleTrialDirs.isEmpty {
         say("note: \(report.staleTrialDirs.count) trial folder(s) in \(plan.directory)/trials were run with a different config and are not part of this experiment (ignored; --fresh removes them)")
@@ -257,7 +256,7 @@ func run(_ o: Options) throws -> Int32 {
     if report.skipped > 0 && !o.has("--quiet") {
         say("\(report.skipped) trial\(report.skipped == 1 ? " was" : "s were") already finished and skipped (--fresh reruns everything)")
     }
-    let (complete, missing) = try writeSweepTables(plan: plan, directory: plan.directory)
+    let (complete, missing) = (report.complete, report.missing)
     var plotNote = ""
     do {
         let files = try writeResultPlots(directory: plan.directory, name: plan.name)
