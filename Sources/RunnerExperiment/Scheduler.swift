@@ -100,20 +100,13 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
 
     var todo: [TrialPlan] = []
     for t in plan.trials where options.selection.contains(t.index) {
-        let files = TrialFiles(experimentDir: dir, id: t.id)
-        if let existing = TrialSummary.read(path: files.summary),
-           let cfg = try? String(contentsOfFile: files.config, encoding: .utf8),
-           cfg == t.config.resolved.serialized() + "\n",
-           existing["status"] == "finished" || existing["status"] == "diverged" {
+        if isTrialComplete(t, experimentDir: dir) {
             report.skipped += 1
             onEvent(.skipped(t, nil))
             continue
         }
         todo.append(t)
     }
-    // Load the data of the trials that will run before starting any (a missing file stops
-    // the run here, naming the file); finished trials need none.
-    for t in todo { _ = try cache.data(for: t.config) }
     let workers = max(1, min(options.jobs, todo.count))
     let shared = SharedRun(todo: todo, workers: workers, budget: options.jobs)
     let group = DispatchGroup()
@@ -150,6 +143,15 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
     report.interrupted = stopRequested.load(ordering: .relaxed)
     (report.complete, report.missing) = try writeSweepTables(plan: plan, directory: dir)
     return report
+}
+
+/// Whether `t` already has results (finished or diverged) written with the same config;
+/// such trials are skipped. Failed and interrupted trials are not complete.
+public func isTrialComplete(_ t: TrialPlan, experimentDir dir: String) -> Bool {
+    let files = TrialFiles(experimentDir: dir, id: t.id)
+    guard let existing = TrialSummary.read(path: files.summary),
+          let cfg = try? String(contentsOfFile: files.config, encoding: .utf8) else { return false }
+    return cfg == t.config.resolved.serialized() + "\n" && (existing["status"] == "finished" || existing["status"] == "diverged")
 }
 
 extension ExperimentPlan {

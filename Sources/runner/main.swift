@@ -249,6 +249,11 @@ func run(_ o: Options) throws -> Int32 {
     }
     installInterruptHandler()
     let cache = DataCache()
+    // Data of the trials still to run is loaded up front, so a missing or malformed file
+    // stops the run at once with the file's name (finished trials need no data).
+    for t in selected where !o.has("--fresh") ? !isTrialComplete(t, experimentDir: plan.directory) : true {
+        _ = try cache.data(for: t.config)
+    }
     let report = try runExperiment(plan, options: options, cache: cache) { display.handle($0) }
     if !report.staleTrialDirs.isEmpty {
         say("note: \(report.staleTrialDirs.count) trial folder(s) in \(plan.directory)/trials were run with a different config and are not part of this experiment (ignored; --fresh removes them)")
@@ -269,7 +274,7 @@ func run(_ o: Options) throws -> Int32 {
         say(plan.trials.count == 1 ? "" : "\nbest trials:")
         say(table)
     }
-    if plan.trials.count == 1, let s = complete.first {
+    if plan.trials.count == 1, let s = complete.first, s.status != "failed" {
         say(String(format: "best val_acc %.4f (epoch %d)", s.bestValAcc ?? .nan, s.bestEpoch ?? 0) + (s.testAcc.map { String(format: ", test_acc %.4f", $0) } ?? "") + ", final loss \(s.finalLoss), \(String(format: "%.1f", s.seconds)) s")
     }
     say("results: \(plan.directory)/summary.csv")
