@@ -2,7 +2,6 @@
 /// SIMD16 main loop and a scalar tail that performs the very same operations in the same
 /// order (no fused multiply-add contraction in either), so a value's result does not depend
 /// on whether it fell in the vector part or the tail.
-typealias V16<T: SIMDScalar> = SIMD16<T>
 
 @inline(__always) func load16<T: Real>(_ p: UnsafePointer<T>, _ i: Int) -> SIMD16<T> {
     UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<T>.self)
