@@ -6,6 +6,8 @@ public final class Tensor<T: Real>: @unchecked Sendable {
     public private(set) var count: Int
     public private(set) var capacity: Int
     public private(set) var data: UnsafeMutablePointer<T>
+    /// False for a view of memory owned elsewhere (see `init(viewing:shape:)`).
+    private let owned: Bool
 
     /// A zero-filled tensor.
     public init(shape: [Int]) {
@@ -14,7 +16,19 @@ public final class Tensor<T: Real>: @unchecked Sendable {
         self.count = n
         self.capacity = max(n, 1)
         self.data = .allocate(capacity: capacity)
+        self.owned = true
         data.initialize(repeating: 0, count: capacity)
+    }
+
+    /// A read-only view of `count(shape)` elements owned by someone else, who must keep them
+    /// alive (and unchanged) while the view is used; it cannot grow. Used to run a forward
+    /// pass straight over rows of a data set without copying them.
+    public init(viewing pointer: UnsafePointer<T>, shape: [Int]) {
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.capacity = count
+        self.data = UnsafeMutablePointer(mutating: pointer)
+        self.owned = false
     }
 
     public convenience init(shape: [Int], values: [T]) {
@@ -25,13 +39,14 @@ public final class Tensor<T: Real>: @unchecked Sendable {
         }
     }
 
-    deinit { data.deallocate() }
+    deinit { if owned { data.deallocate() } }
 
     /// Changes the shape; grows the storage when needed. Contents are unspecified
     /// afterwards (zero when freshly grown).
     public func resize(_ newShape: [Int]) {
         let n = newShape.reduce(1, *)
         if n > capacity {
+            precondition(owned, "a tensor viewing foreign memory cannot grow")
             data.deallocate()
             capacity = n
             data = .allocate(capacity: n)
