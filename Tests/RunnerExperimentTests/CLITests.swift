@@ -115,4 +115,27 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: d + "/a/killme/val_acc.csv", encoding: .utf8),
                        try String(contentsOfFile: d + "/b/killme/val_acc.csv", encoding: .utf8))
     }
+
+    /// `runner init` writes a commented config that validates and plans as written, and
+    /// refuses to overwrite; `runner help config` lists every field of the schema.
+    func testInitAndConfigHelp() throws {
+        let d = tempDir("init")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let made = try run(["init", "mine"], cwd: d)
+        XCTAssertEqual(made.code, 0, made.stderr)
+        let text = try String(contentsOfFile: d + "/mine.json", encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("// mine: a runner experiment."))
+        // Point the data at the bundled sample (the config's default path is relative).
+        try text.replacingOccurrences(of: "\"data/cifar10-sample\"", with: "\"\(repoRoot)/data/cifar10-sample\"")
+            .write(toFile: d + "/mine.json", atomically: true, encoding: .utf8)
+        let valid = try run(["validate", "mine.json"], cwd: d)
+        XCTAssertEqual(valid.stdout, "mine.json: valid (mine, 6 trials)\n", valid.stderr)
+        XCTAssertEqual(try run(["plan", "mine.json"], cwd: d).code, 0)
+        let again = try run(["init", "mine"], cwd: d)
+        XCTAssertEqual(again.code, 2)
+        XCTAssertEqual(again.stderr, "error: mine.json exists; choose another name\n")
+        let help = try run(["help", "config"])
+        XCTAssertEqual(help.code, 0)
+        for path in Schema.allPaths { XCTAssertTrue(help.stdout.contains(path), "help config misses \(path)") }
+    }
 }
