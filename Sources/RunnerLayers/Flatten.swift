@@ -1,5 +1,6 @@
-/// flatten: `(N, C, H, W) → (N, C·H·W)`; no copy of meaning, the data is already contiguous,
-/// but the layer owns a view tensor so shapes stay explicit. O(N·D) copy.
+/// flatten: `(N, C, H, W) → (N, C·H·W)`. The values and their order do not change (the
+/// data is already contiguous); the layer copies them into its own tensor of the new shape,
+/// O(N·D). Only needed in explicit layer lists: affine flattens its input itself.
 public final class Flatten<T: Real>: Layer {
     public let kind = "flatten"
     public let inputShape: [Int]
