@@ -30,30 +30,6 @@ private func convScaledError<T: Real>(_ a: Tensor<T>, _ b: Tensor<T>) -> Double 
     return diff / mag
 }
 
-/// The course's `rel_error`: `max |a − b| / max(1e-8, |a| + |b|)`.
-private func convRelError(_ a: [Double], _ b: [Double]) -> Double {
-    precondition(a.count == b.count)
-    var worst = 0.0
-    for i in 0..<a.count {
-        let e = abs(a[i] - b[i]) / max(1e-8, abs(a[i]) + abs(b[i]))
-        if e > worst || e.isNaN { worst = e }
-    }
-    return worst
-}
-
-/// Centered differences `(f(x + h·e_i) − f(x − h·e_i)) / 2h` for every entry of `x` (perturbed in place, restored).
-private func convNumericalGradient(_ x: Tensor<Double>, h: Double = 1e-5, _ f: () -> Double) -> [Double] {
-    var g = [Double](repeating: 0, count: x.count)
-    for i in 0..<x.count {
-        let old = x[i]
-        x[i] = old + h; let plus = f()
-        x[i] = old - h; let minus = f()
-        x[i] = old
-        g[i] = (plus - minus) / (2 * h)
-    }
-    return g
-}
-
 private func convDot(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
     var s = 0.0
     for i in 0..<a.count { s += a[i] * b[i] }
@@ -236,9 +212,9 @@ final class ConvTests: XCTestCase {
             // truncation error at any step; h = 1e-3 (rather than 1e-5) only shrinks the
             // round-off, which on the larger cases approaches 1e-7 for near-zero entries.
             let f = { convDot(layer.forward(x, mode: .train), dout) }
-            let ex = convRelError(dx, convNumericalGradient(x, h: 1e-3, f))
-            let ew = convRelError(dw, convNumericalGradient(layer.weight.value, h: 1e-3, f))
-            let eb = convRelError(db, convNumericalGradient(layer.bias.value, h: 1e-3, f))
+            let ex = relativeError(dx, numericalGradient(of: f, wrt: x, h: 1e-3))
+            let ew = relativeError(dw, numericalGradient(of: f, wrt: layer.weight.value, h: 1e-3))
+            let eb = relativeError(db, numericalGradient(of: f, wrt: layer.bias.value, h: 1e-3))
             XCTAssertLessThanOrEqual(ex, 1e-7, "dx \(cs)")
             XCTAssertLessThanOrEqual(ew, 1e-7, "dW \(cs)")
             XCTAssertLessThanOrEqual(eb, 1e-7, "db \(cs)")
@@ -256,7 +232,7 @@ final class ConvTests: XCTestCase {
             let dout: Tensor<Double> = convRandom([2] + pool.outputShape, &rng)
             _ = pool.forward(x, mode: .train)
             let dx = try XCTUnwrap(pool.backward(dout)).array
-            let e = convRelError(dx, convNumericalGradient(x) { convDot(pool.forward(x, mode: .train), dout) })
+            let e = relativeError(dx, numericalGradient(of: { convDot(pool.forward(x, mode: .train), dout) }, wrt: x))
             XCTAssertLessThanOrEqual(e, 1e-7, "maxpool \(shape) \(ph)×\(pw)/\(s)")
             worst = max(worst, e)
         }
@@ -277,9 +253,9 @@ final class ConvTests: XCTestCase {
             let dx = try XCTUnwrap(bn.backward(dout)).array
             let dg = bn.gamma.grad.array, dbeta = bn.beta.grad.array
             let f = { convDot(bn.forward(x, mode: .train), dout) }
-            let ex = convRelError(dx, convNumericalGradient(x, f))
-            let eg = convRelError(dg, convNumericalGradient(bn.gamma.value, f))
-            let eb = convRelError(dbeta, convNumericalGradient(bn.beta.value, f))
+            let ex = relativeError(dx, numericalGradient(of: f, wrt: x))
+            let eg = relativeError(dg, numericalGradient(of: f, wrt: bn.gamma.value))
+            let eb = relativeError(dbeta, numericalGradient(of: f, wrt: bn.beta.value))
             XCTAssertLessThanOrEqual(ex, 1e-6, "spatial batchnorm dx \(shape)")
             XCTAssertLessThanOrEqual(eg, 1e-6, "spatial batchnorm dgamma \(shape)")
             XCTAssertLessThanOrEqual(eb, 1e-6, "spatial batchnorm dbeta \(shape)")
@@ -312,8 +288,8 @@ final class ConvTests: XCTestCase {
                 _ = net.lossAndGradients(x, labels: lab)
                 let analytic = net.parameters.map { $0.grad.array }
                 for (k, p) in net.parameters.enumerated() {
-                    let numeric = convNumericalGradient(p.value) { Double(net.lossValue(x, labels: lab)) }
-                    let e = convRelError(analytic[k], numeric)
+                    let numeric = numericalGradient(of: { Double(net.lossValue(x, labels: lab)) }, wrt: p.value)
+                    let e = relativeError(analytic[k], numeric)
                     let limit = p === conv.weight ? 1e-2 : 1e-5
                     XCTAssertLessThanOrEqual(e, limit, "seed \(seed) reg \(reg) param \(k) \(p.name) \(p.value.shape)")
                     if p === conv.weight { worst.conv = max(worst.conv, e) } else { worst.other = max(worst.other, e) }
