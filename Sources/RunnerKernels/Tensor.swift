@@ -77,11 +77,6 @@ public final class Tensor<T: Real>: @unchecked Sendable {
         data.update(from: other.data, count: count)
     }
 
-    public func clone() -> Tensor<T> {
-        let t = Tensor(shape: shape)
-        t.data.update(from: data, count: count)
-        return t
-    }
 
     public var array: [T] { Array(buffer) }
 }

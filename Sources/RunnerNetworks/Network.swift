@@ -130,12 +130,4 @@ public final class Network<T: Real>: @unchecked Sendable {
         for p in parameters { put(p.value) }
         for case let bn as BatchNorm<T> in layers { put(bn.runningMean); put(bn.runningVar) }
     }
-
-    /// A one-line description per layer: kind, output shape, parameter count.
-    public var summary: [String] {
-        layers.map { l in
-            let name = (l as? Affine<T>)?.fuseReLU == true ? "affine+relu" : l.kind
-            return "\(name) → \(l.outputShape) (\(l.parameterCount) params)"
-        }
-    }
 }
