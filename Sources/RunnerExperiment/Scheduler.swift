@@ -35,7 +35,7 @@ public final class DataCache: @unchecked Sendable {
 
 /// What a display hears about; called from worker threads (the display serialises).
 public enum RunEvent: Sendable {
-    case skipped(TrialPlan, TrialSummary?)
+    case skipped(TrialPlan)
     case started(TrialPlan)
     case progress(TrialPlan, TrainingEvent)
     case finished(TrialPlan, TrialSummary)
@@ -102,7 +102,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
     for t in plan.trials where options.selection.contains(t.index) {
         if isTrialComplete(t, experimentDir: dir) {
             report.skipped += 1
-            onEvent(.skipped(t, nil))
+            onEvent(.skipped(t))
             continue
         }
         todo.append(t)

@@ -14,7 +14,6 @@ public struct TrialPlan: Sendable {
     /// Seed of the trial's generators: experiment seed + sweep point (not the arm), so the
     /// arms at a point share minibatches and, where shapes agree, initial weights.
     public let seed: UInt64
-    public let repeatIndex: Int
 }
 
 /// The expanded experiment: base config, sweep columns and trials in order.
@@ -23,7 +22,6 @@ public struct ExperimentPlan: Sendable {
     public let trials: [TrialPlan]
     /// Swept paths, each a column of summary.csv.
     public let sweptPaths: [String]
-    public let hasArms: Bool
     public let outputDir: String
     public var directory: String { (outputDir as NSString).appendingPathComponent(name) }
     /// The config as written (with its sweep), recorded so `runner merge` can re-plan.
@@ -31,6 +29,21 @@ public struct ExperimentPlan: Sendable {
     public let dataOverride: String?
     /// Path of the config file, for the rerun commands `merge` prints.
     public var configPath: String? = nil
+}
+
+extension ExperimentPlan {
+    /// Checks every trial's layer shapes (see `ExperimentConfig.checkShapes`), once per
+    /// distinct network and batch size: trials that differ only in, say, the weight scale
+    /// or the learning rate share one check. The first failure names its trial.
+    public func checkShapes() throws(ConfigError) {
+        var checked = Set<String>()
+        for t in trials {
+            let c = t.config
+            let key = "\(c.dataSource)|\(c.layers)|\(c.training.batchSize)|\(c.training.evalBatchSize)"
+            guard checked.insert(key).inserted else { continue }
+            do { try c.checkShapes() } catch { throw .inTrial(index: t.index, arm: t.arm, underlying: ConfigErrorBox(error)) }
+        }
+    }
 }
 
 /// Expansion order (documented in the README): grid axes in the order written (the first
@@ -130,17 +143,18 @@ public enum Sweep {
                     let config: ExperimentConfig
                     do { config = try ExperimentConfig.resolve(j, defaultName: defaultName) }
                     catch { throw .inTrial(index: index, arm: arm?.name, underlying: ConfigErrorBox(error)) }
-                    let params = columns.map { c in (c, lookup(config.resolved, c) ?? .null) }
+                    var params = columns.map { c in (path: c, value: lookup(config.resolved, c) ?? .null) }
+                    if repeats > 1 { params.append((path: "repeat", value: .number(Double(rep)))) }
                     let id = trialID(config.resolved, seed: seed)
                     if let other = seenIDs[id] {
                         throw .invalidValue(path: "sweep", message: "trials \(other) and \(index) resolve to the same config; remove the duplicate values or add \"repeats\"")
                     }
                     seenIDs[id] = index
-                    trials.append(TrialPlan(index: index, arm: arm?.name, parameters: params, config: config, id: id, seed: seed, repeatIndex: rep))
+                    trials.append(TrialPlan(index: index, arm: arm?.name, parameters: params, config: config, id: id, seed: seed))
                 }
             }
         }
-        return ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns, hasArms: !arms.isEmpty, outputDir: baseConfig.outputDir,
+        return ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns + (repeats > 1 ? ["repeat"] : []), outputDir: baseConfig.outputDir,
                               source: json, dataOverride: dataOverride)
     }
 

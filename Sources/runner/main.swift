@@ -228,7 +228,7 @@ func selection(_ o: Options, plan: ExperimentPlan) throws -> TrialSelection {
 
 func run(_ o: Options) throws -> Int32 {
     let plan = try loadPlan(o)
-    for t in plan.trials { try t.config.checkShapes() }
+    try plan.checkShapes()
     let sel = try selection(o, plan: plan)
     let selected = plan.trials.filter { sel.contains($0.index) }
     let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -290,9 +290,7 @@ func run(_ o: Options) throws -> Int32 {
 
 func validate(_ o: Options) throws -> Int32 {
     let plan = try loadPlan(o)
-    for t in plan.trials {
-        do { try t.config.checkShapes() } catch { throw ConfigError.inTrial(index: t.index, arm: t.arm, underlying: ConfigErrorBox(error)) }
-    }
+    try plan.checkShapes()
     say("\(o.positional[0]): valid (\(plan.name), \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s"))")
     return 0
 }

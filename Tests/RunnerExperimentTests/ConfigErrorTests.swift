@@ -14,9 +14,7 @@ final class ConfigErrorTests: XCTestCase {
             let json: JSON
             do { json = try JSON.parse(text) } catch { throw ConfigError.syntax(file: "c.json", line: error.line, column: error.column, message: error.message) }
             let plan = try Sweep.plan(json, defaultName: "c")
-            for t in plan.trials {
-                do { try t.config.checkShapes() } catch { throw ConfigError.inTrial(index: t.index, arm: t.arm, underlying: ConfigErrorBox(error)) }
-            }
+            try plan.checkShapes()
             return nil
         } catch let e as ConfigError {
             return e.description

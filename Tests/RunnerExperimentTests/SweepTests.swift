@@ -66,6 +66,9 @@ final class SweepTests: XCTestCase {
         let p = try plan(#"{"sweep": {"repeats": 3}}"#)
         XCTAssertEqual(p.trials.count, 3)
         XCTAssertEqual(Set(p.trials.map(\.seed)).count, 3)
+        // The repeat is a column of summary.csv, so repeated trials can be told apart.
+        XCTAssertEqual(p.sweptPaths, ["repeat"])
+        XCTAssertEqual(p.trials.map { $0.parameters.map(\.value.compact) }, [["0"], ["1"], ["2"]])
     }
 }
 
@@ -122,7 +125,7 @@ final class SchedulerTests: XCTestCase {
         final class Box: @unchecked Sendable { let lock = NSLock(); var ids: [String] = [] }
         let box = Box()
         let report = try runExperiment(p, options: RunOptions(jobs: 2), cache: DataCache()) { e in
-            if case .skipped(let t, _) = e { box.lock.lock(); box.ids.append(t.id); box.lock.unlock() }
+            if case .skipped(let t) = e { box.lock.lock(); box.ids.append(t.id); box.lock.unlock() }
         }
         let events = box.ids
         XCTAssertEqual(report.skipped, 6)
