@@ -45,7 +45,7 @@ public final class ProgressDisplay: @unchecked Sendable {
                 if single && verbosity == .verbose && (it % 50 == 0 || it == 1) {
                     emit("(Iteration \(it) / \(total)) loss: \(String(format: "%.6f", loss))")
                 }
-                running[t.index]?.status = "iteration \(it)/\(total)  loss \(String(format: "%.4f", loss))"
+                if live { running[t.index]?.status = "iteration \(it)/\(total)  loss \(String(format: "%.4f", loss))" }
             case let .epoch(r, total):
                 if single && verbosity != .quiet {
                     emit("(Epoch \(r.epoch) / \(total)) train acc: \(String(format: "%.3f", r.trainAccuracy)); val_acc: \(String(format: "%.3f", r.valAccuracy)); lr: \(String(format: "%g", r.learningRate))")
