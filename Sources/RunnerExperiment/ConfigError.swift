@@ -16,7 +16,7 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .syntax(f, l, c, m): return "\(f):\(l):\(c): invalid JSON: \(m)"
         case let .unknownKey(p, k, s):
             let at = p.isEmpty ? "top level" : p
-            return "\(at): unknown key \"\(k)\"" + (s.map { " (did you mean \"\($0)\"?)" } ?? "")
+            return "\(at): unknown key \(displayString(k))" + (s.map { " (did you mean \"\($0)\"?)" } ?? "")
         case let .wrongType(p, e, f): return "\(p): expected \(e), found \(f)"
         case let .invalidValue(p, m): return "\(p): \(m)"
         case let .shape(p, m): return "\(p): layer shapes do not fit: \(m)"

@@ -17,11 +17,11 @@ public struct PlotError: Error, CustomStringConvertible {
 public func writePlots(resultsDirectory: String, experimentName: String) throws -> [String] {
     let data = try PlotData(directory: resultsDirectory)
     guard !data.trials.isEmpty else { return [] }
+    let folder = try ResultsFolder(resultsDirectory, create: false)
     var written: [String] = []
     func write(_ text: String, _ name: String) throws {
-        let path = (resultsDirectory as NSString).appendingPathComponent(name)
-        try writeAtomically(text, to: path)
-        written.append(path)
+        try folder.write(text, to: name)
+        written.append(folder.display(name))
     }
     let training = trainingFigure(data, name: experimentName)
     try write(training.figure.svg(), "training.svg")
@@ -321,11 +321,17 @@ func sweepFigure(_ data: PlotData, name: String) -> SweepPlot? {
 
 // MARK: - plots.gp
 
-/// A single-quoted gnuplot string; with `enhanced`, the enhanced-text specials are escaped.
+/// A single-quoted gnuplot string: gnuplot substitutes neither backquotes nor macros
+/// inside single quotes and the only special character is the quote itself (doubled).
+/// Control characters (a newline would end the command) become spaces. With `enhanced`,
+/// the enhanced-text specials are escaped too.
 func gpQuote(_ s: String, enhanced: Bool = true) -> String {
     var out = ""
-    for c in s {
-        if c == "'" { out += "''" } else if enhanced, "^_@&~{}\\".contains(c) { out += "\\" + String(c) } else { out.append(c) }
+    for c in s.unicodeScalars {
+        if c == "'" { out += "''" }
+        else if isControl(c) { out += " " }
+        else if enhanced, "^_@&~{}\\".unicodeScalars.contains(c) { out += "\\" + String(c) }
+        else { out.unicodeScalars.append(c) }
     }
     return "'" + out + "'"
 }
@@ -343,8 +349,10 @@ func gnuplotScript(_ data: PlotData, name: String, training: TrainingPlot, sweep
     # Written by runner; run it from anywhere:  gnuplot path/to/plots.gp
     # It writes training.png\(sweep == nil ? "" : " and sweep.png") next to itself (SVG if gnuplot has no PNG terminal).
 
-    dir = system("dirname '".ARG0."'")
-    if (strlen(dir) == 0) { dir = '.' }
+    # The folder of this script, from its path (no shell involved).
+    dir = ARG0; i = strlen(dir)
+    while (i > 0 && dir[i:i] ne '/') { i = i - 1 }
+    dir = (i == 0) ? '.' : (i == 1) ? '/' : dir[1:i-1]
     if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {
         set terminal pngcairo enhanced size 1000,1200 font 'Sans,10'; ext = '.png'
     } else {

@@ -1,17 +1,14 @@
 import Foundation
 
-/// Writes `text` to `path` atomically (a temporary file in the same folder, then rename),
-/// so a crash never leaves a half-written file that looks complete.
-public func writeAtomically(_ text: String, to path: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+/// CSV cell: plain unless it needs quoting (comma, quote). Control characters (a newline in
+/// an error message) become spaces, so every record is one line.
+func csvCell(_ raw: String) -> String {
+    let s = raw.unicodeScalars.contains(where: isControl) ? String(String.UnicodeScalarView(raw.unicodeScalars.map { isControl($0) ? " " : $0 })) : raw
+    return s.contains(where: { $0 == "," || $0 == "\"" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
 }
 
-/// CSV cell: plain unless it needs quoting (comma, quote, newline).
-func csvCell(_ s: String) -> String {
-    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-}
+/// C0 controls, DEL and C1 controls: never inside a name, a path or a generated script.
+func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || (0x7F...0x9F).contains(c.value) }
 
 func csv(_ header: [String], _ rows: [[String]]) -> String {
     ([header] + rows).map { $0.map(csvCell).joined(separator: ",") }.joined(separator: "\n") + "\n"
@@ -30,17 +27,17 @@ func fmtAcc(_ v: Double?) -> String {
     return "\(v)"
 }
 
-/// The files of one trial, in `trials/<id>/`.
-public struct TrialFiles {
+/// The files of one trial, relative to the results folder: `trials/<id>/…`.
+public struct TrialFiles: Sendable {
     public let directory: String
-    public init(experimentDir: String, id: String) {
-        directory = (experimentDir as NSString).appendingPathComponent("trials/\(id)")
-    }
+    public init(id: String) { directory = "trials/\(id)" }
     public var config: String { directory + "/config.json" }
     public var loss: String { directory + "/loss.csv" }
     public var accuracy: String { directory + "/accuracy.csv" }
     /// Written last: its presence marks the trial as complete.
     public var summary: String { directory + "/summary.csv" }
+    /// The files the runner writes in a trial folder (the only ones it ever deletes there).
+    public static let runnerFiles = ["config.json", "loss.csv", "accuracy.csv", "summary.csv"]
 }
 
 /// One row of summary.csv (per trial and for the whole sweep).
@@ -75,8 +72,8 @@ public struct TrialSummary: Sendable {
     }
 
     /// Reads a one-row summary.csv written by `cells` (for resume and merge).
-    public static func read(path: String) -> [String: String]? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+    public static func parse(_ text: String?) -> [String: String]? {
+        guard let text else { return nil }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { parseCSVLine(String($0)) }
         guard lines.count == 2, lines[0].count == lines[1].count else { return nil }
         return Dictionary(zip(lines[0], lines[1]), uniquingKeysWith: { a, _ in a })
@@ -103,16 +100,17 @@ public func parseCSVLine(_ line: String) -> [String] {
 }
 
 /// Writes a finished trial's files: config, histories, then its summary (the completion mark).
-public func writeTrial(_ trial: TrialPlan, result: TrainingResult, files: TrialFiles) throws -> TrialSummary {
+public func writeTrial(_ trial: TrialPlan, result: TrainingResult, folder: ResultsFolder) throws(FileError) -> TrialSummary {
     let dtype = trial.config.dtype
-    try writeAtomically(trial.config.resolved.serialized() + "\n", to: files.config)
+    let files = TrialFiles(id: trial.id)
+    try folder.write(trial.reproducingConfig.serialized() + "\n", to: files.config)
     let perEpoch = max(result.iterationsPerEpoch, 1)
     let lossRows = result.losses.enumerated().map { (i, l) in ["\(i + 1)", "\(i / perEpoch + 1)", fmt(l, dtype: dtype)] }
-    try writeAtomically(csv(["iteration", "epoch", "loss"], lossRows), to: files.loss)
+    try folder.write(csv(["iteration", "epoch", "loss"], lossRows), to: files.loss)
     let accRows = result.epochs.map { e in ["\(e.epoch)", "\(e.iteration)", "\(e.trainAccuracy)", "\(e.valAccuracy)", "\(e.learningRate)"] }
-    try writeAtomically(csv(["epoch", "iteration", "train_acc", "val_acc", "learning_rate"], accRows), to: files.accuracy)
+    try folder.write(csv(["epoch", "iteration", "train_acc", "val_acc", "learning_rate"], accRows), to: files.accuracy)
     let s = summarize(trial, result: result)
-    try writeAtomically(csv(s.header, [s.cells]), to: files.summary)
+    try folder.write(csv(s.header, [s.cells]), to: files.summary)
     return s
 }
 
@@ -150,7 +148,7 @@ public func trialLabel(index: Int, arm: String, parameters: [(path: String, valu
 /// in plan order, complete trials only) and the wide tables val_acc.csv, train_acc.csv
 /// (epoch × trial) and loss.csv (iteration × trial).
 @discardableResult
-public func writeSweepTables(plan: ExperimentPlan, directory: String) throws -> (complete: [TrialSummary], missing: [TrialPlan]) {
+public func writeSweepTables(plan: ExperimentPlan, folder: ResultsFolder) throws(FileError) -> (complete: [TrialSummary], missing: [TrialPlan]) {
     var rows: [[String]] = []
     var header: [String] = []
     var complete: [TrialSummary] = []
@@ -158,8 +156,8 @@ public func writeSweepTables(plan: ExperimentPlan, directory: String) throws -> 
     var valCols: [(String, [String: String])] = [], trainCols: [(String, [String: String])] = [], lossCols: [(String, [String])] = []
     var maxEpoch = 0
     for t in plan.trials {
-        let files = TrialFiles(experimentDir: directory, id: t.id)
-        guard let s = TrialSummary.read(path: files.summary) else { missing.append(t); continue }
+        let files = TrialFiles(id: t.id)
+        guard let s = TrialSummary.parse(folder.read(files.summary)) else { missing.append(t); continue }
         let summary = TrialSummary(
             index: t.index, id: t.id, arm: t.arm ?? "", parameters: t.parameters.map { ($0.path, cellValue($0.value)) },
             status: s["status"] ?? "", finalTrainAcc: Double(s["final_train_acc"] ?? ""), finalValAcc: Double(s["final_val_acc"] ?? ""),
@@ -171,7 +169,7 @@ public func writeSweepTables(plan: ExperimentPlan, directory: String) throws -> 
         rows.append(summary.cells)
         let label = trialLabel(index: t.index, arm: t.arm ?? "", parameters: summary.parameters)
         var val: [String: String] = [:], train: [String: String] = [:]
-        if let text = try? String(contentsOfFile: files.accuracy, encoding: .utf8) {
+        if let text = folder.read(files.accuracy) {
             for line in text.split(separator: "\n").dropFirst() {
                 let c = parseCSVLine(String(line)); guard c.count >= 4 else { continue }
                 val[c[0]] = c[3]; train[c[0]] = c[2]; maxEpoch = max(maxEpoch, Int(c[0]) ?? 0)
@@ -179,20 +177,20 @@ public func writeSweepTables(plan: ExperimentPlan, directory: String) throws -> 
         }
         valCols.append((label, val)); trainCols.append((label, train))
         var losses: [String] = []
-        if let text = try? String(contentsOfFile: files.loss, encoding: .utf8) {
+        if let text = folder.read(files.loss) {
             for line in text.split(separator: "\n").dropFirst() { let c = parseCSVLine(String(line)); if c.count >= 3 { losses.append(c[2]) } }
         }
         lossCols.append((label, losses))
     }
     if header.isEmpty { header = ["index", "id", "arm"] + plan.sweptPaths + TrialSummary.fixedColumns }
-    try writeAtomically(csv(header, rows), to: directory + "/summary.csv")
+    try folder.write(csv(header, rows), to: "summary.csv")
     func wide(_ cols: [(String, [String: String])]) -> String {
         csv(["epoch"] + cols.map(\.0), (0...max(maxEpoch, 0)).map { e in ["\(e)"] + cols.map { $0.1["\(e)"] ?? "" } })
     }
-    try writeAtomically(wide(valCols), to: directory + "/val_acc.csv")
-    try writeAtomically(wide(trainCols), to: directory + "/train_acc.csv")
+    try folder.write(wide(valCols), to: "val_acc.csv")
+    try folder.write(wide(trainCols), to: "train_acc.csv")
     let maxIt = lossCols.map(\.1.count).max() ?? 0
-    try writeAtomically(csv(["iteration"] + lossCols.map(\.0), (0..<maxIt).map { i in ["\(i + 1)"] + lossCols.map { i < $0.1.count ? $0.1[i] : "" } }),
-                        to: directory + "/loss.csv")
+    try folder.write(csv(["iteration"] + lossCols.map(\.0), (0..<maxIt).map { i in ["\(i + 1)"] + lossCols.map { i < $0.1.count ? $0.1[i] : "" } }),
+                     to: "loss.csv")
     return (complete, missing)
 }

@@ -66,7 +66,10 @@ public struct RunOptions: Sendable {
 
 public struct RunReport: Sendable {
     public var ran: [TrialSummary] = []
+    /// Trials that were already complete when this run reached them.
     public var skipped = 0
+    /// Trials another process (sharing the results folder) ran while this one was running.
+    public var byOtherProcesses = 0
     public var failed: [TrialSummary] = []
     public var interrupted = false
     public var staleTrialDirs: [String] = []
@@ -79,28 +82,28 @@ public struct RunReport: Sendable {
 /// Runs the plan's trials on `jobs` worker threads (one compute thread each), writing every
 /// finished trial atomically and skipping trials whose results already exist with the
 /// same config. Trial order of execution does not affect any number written.
+///
+/// Several processes may run one plan on one results folder at once (on one machine or on
+/// a shared file system): each trial is claimed (`TrialClaim`) before it runs, so every trial
+/// is trained once; a process that finds a trial claimed by another comes back to it at the
+/// end and waits for it, and runs it itself if the other process ended without results.
 public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: DataCache,
                           onEvent: @escaping @Sendable (RunEvent) -> Void) throws -> RunReport {
-    let dir = plan.directory
-    let fm = FileManager.default
-    if options.fresh, options.selection == .all, fm.fileExists(atPath: dir + "/trials") {
-        try fm.removeItem(atPath: dir + "/trials")
-    } else if options.fresh {
-        // Only the selected trials' folders: other shards may be writing theirs.
-        for t in plan.trials where options.selection.contains(t.index) {
-            let d = TrialFiles(experimentDir: dir, id: t.id).directory
-            if fm.fileExists(atPath: d) { try fm.removeItem(atPath: d) }
-        }
-    }
-    try fm.createDirectory(atPath: dir + "/trials", withIntermediateDirectories: true)
-    try writeAtomically(plan.experimentJSON.serialized() + "\n", to: dir + "/experiment.json")
+    let folder = try ResultsFolder(plan.directory, create: true)
+    let started = Date()
+    folder.removeStaleTemporaries()
+    try folder.write(plan.experimentJSON.serialized() + "\n", to: "experiment.json")
     var report = RunReport()
-    let ids = Set(plan.trials.map(\.id))
-    report.staleTrialDirs = ((try? fm.contentsOfDirectory(atPath: dir + "/trials")) ?? []).filter { !ids.contains($0) && !$0.hasPrefix(".") }.sorted()
+    report.staleTrialDirs = staleTrialFolders(plan, folder: folder)
+    if options.fresh, options.selection == .all {
+        // Folders of this experiment run with another config: the runner's files in them go.
+        for d in report.staleTrialDirs { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: "trials/" + d) }
+        report.staleTrialDirs = staleTrialFolders(plan, folder: folder)
+    }
 
     var todo: [TrialPlan] = []
     for t in plan.trials where options.selection.contains(t.index) {
-        if isTrialComplete(t, experimentDir: dir) {
+        if !options.fresh, isTrialComplete(t, folder: folder) {
             report.skipped += 1
             onEvent(.skipped(t))
             continue
@@ -115,7 +118,26 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         Thread.detachNewThread {
             defer { group.leave() }
             defer { shared.workerDone() }
-            while let t = shared.take() {
+            while let (t, wait) = shared.take() {
+                let claim: TrialClaim
+                do {
+                    guard let c = try waitForClaim(t, folder: folder, wait: wait) else { shared.postpone(t); continue }
+                    claim = c
+                } catch {
+                    shared.record(failed(t, "\(error)")); onEvent(.finished(t, failed(t, "\(error)"))); continue
+                }
+                defer { claim.release() }
+                folder.removeStaleTemporaries(in: TrialFiles(id: t.id).directory)
+                // Another process may have finished it in the meantime (or during this run).
+                if finishedElsewhere(t, folder: folder, fresh: options.fresh, since: started) {
+                    shared.recordOther()
+                    onEvent(.skipped(t))
+                    continue
+                }
+                if options.fresh {
+                    do { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: TrialFiles(id: t.id).directory) }
+                    catch { let s = failed(t, "\(error)"); shared.record(s); onEvent(.finished(t, s)); continue }
+                }
                 onEvent(.started(t))
                 var result: TrainingResult
                 do {
@@ -126,8 +148,13 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                 }
                 var summary = summarize(t, result: result)
                 if result.status != .interrupted {   // failed trials are recorded too (a rerun retries them)
-                    do { summary = try writeTrial(t, result: result, files: TrialFiles(experimentDir: dir, id: t.id)) }
-                    catch { shared.record(error: error) }
+                    do { summary = try writeTrial(t, result: result, folder: folder) }
+                    catch {
+                        // Not complete: its summary (the completion mark) is not there.
+                        try? folder.removeRunnerFiles(["summary.csv"], in: TrialFiles(id: t.id).directory)
+                        summary.status = TrialStatus.failed.rawValue
+                        summary.message = "\(error)"
+                    }
                 }
                 shared.record(summary)
                 onEvent(.finished(t, summary))
@@ -135,29 +162,67 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         }
     }
     group.wait()
-    productThreads.store(1, ordering: .relaxed)
-    let (results, errors) = shared.outcome()
-    if let e = errors.first { throw e }
+    let results = shared.outcome()
     report.ran = results.sorted { $0.index < $1.index }
-    report.failed = report.ran.filter { $0.status == "failed" }
+    report.failed = report.ran.filter { $0.status == TrialStatus.failed.rawValue }
+    report.byOtherProcesses = shared.others
     report.interrupted = stopRequested.load(ordering: .relaxed)
-    (report.complete, report.missing) = try writeSweepTables(plan: plan, directory: dir)
+    (report.complete, report.missing) = try writeSweepTablesLocked(plan: plan, folder: folder)
     return report
 }
 
-/// Whether `t` already has results (finished or diverged) written with the same config;
-/// such trials are skipped. Failed and interrupted trials are not complete.
-public func isTrialComplete(_ t: TrialPlan, experimentDir dir: String) -> Bool {
-    let files = TrialFiles(experimentDir: dir, id: t.id)
-    guard let existing = TrialSummary.read(path: files.summary),
-          let cfg = try? String(contentsOfFile: files.config, encoding: .utf8) else { return false }
-    return cfg == t.config.resolved.serialized() + "\n" && (existing["status"] == "finished" || existing["status"] == "diverged")
+func failed(_ t: TrialPlan, _ message: String) -> TrialSummary {
+    var r = TrainingResult(); r.status = .failed; r.message = message
+    return summarize(t, result: r)
+}
+
+/// Claims `t`: at once (nil when another process holds it) or, with `wait`, polling until
+/// the other process lets go (it finished, failed or died) or Ctrl-C.
+func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool) throws(FileError) -> TrialClaim? {
+    while true {
+        if let c = try TrialClaim.take(folder, trial: TrialFiles(id: t.id).directory) { return c }
+        if !wait || stopRequested.load(ordering: .relaxed) { return nil }
+        Thread.sleep(forTimeInterval: 0.1)
+    }
+}
+
+/// Whether another process completed `t` (or recorded its failure) while this run was going:
+/// true for results written since `since`, and for any complete results unless `fresh`.
+func finishedElsewhere(_ t: TrialPlan, folder: ResultsFolder, fresh: Bool, since: Date) -> Bool {
+    let files = TrialFiles(id: t.id)
+    guard let s = TrialSummary.parse(folder.read(files.summary)), let status = s["status"] else { return false }
+    if (folder.modified(files.summary) ?? .distantPast) >= since { return true }
+    return !fresh && (status == TrialStatus.finished.rawValue || status == TrialStatus.diverged.rawValue)
+}
+
+/// Trial folders in `trials/` that are not trials of `plan` (another config of the
+/// experiment); the runner's temporaries and dot files are not counted.
+func staleTrialFolders(_ plan: ExperimentPlan, folder: ResultsFolder) -> [String] {
+    let ids = Set(plan.trials.map(\.id))
+    let names = folder.list("trials")
+    return names.filter { !ids.contains($0) && !$0.hasPrefix(".") && pathKind(folder.root + "/trials/" + $0) == .directory }.sorted()
+}
+
+/// `writeSweepTables` under the experiment's table lock, so processes sharing the folder
+/// write the tables one after the other and the last one sees every trial.
+public func writeSweepTablesLocked(plan: ExperimentPlan, folder: ResultsFolder) throws(FileError) -> (complete: [TrialSummary], missing: [TrialPlan]) {
+    let lock = try ExperimentLock(folder)
+    defer { lock.release() }
+    return try writeSweepTables(plan: plan, folder: folder)
+}
+
+/// Whether `t` already has results (finished or diverged); such trials are skipped. The
+/// folder name is the trial's id, a hash of everything that determines its numbers, so a
+/// complete summary there means the same trial. Failed and interrupted trials are not complete.
+public func isTrialComplete(_ t: TrialPlan, folder: ResultsFolder) -> Bool {
+    guard let existing = TrialSummary.parse(folder.read(TrialFiles(id: t.id).summary)) else { return false }
+    return existing["status"] == TrialStatus.finished.rawValue || existing["status"] == TrialStatus.diverged.rawValue
 }
 
 extension ExperimentPlan {
     /// Re-plans an experiment from the `experiment.json` in its results folder (for merge).
     public static func fromResults(directory: String) throws -> ExperimentPlan {
-        let path = directory + "/experiment.json"
+        let path = (directory as NSString).appendingPathComponent("experiment.json")
         let json = try readConfigFile(path)
         guard let source = json["config"], case .string(let name)? = json["name"] else {
             throw ConfigError.invalidValue(path: path, message: "is not an experiment record written by runner")
@@ -184,13 +249,15 @@ extension ExperimentPlan {
     }
 }
 
-/// The work list and results shared by the worker threads (guarded by a lock).
+/// The work list and results shared by the worker threads (guarded by a lock). Trials
+/// another process holds are postponed and handed out again, to wait for, at the end.
 final class SharedRun: @unchecked Sendable {
     private let lock = NSLock()
     private let todo: [TrialPlan]
     private var next = 0
+    private var postponed: [TrialPlan] = []
     private var results: [TrialSummary] = []
-    private var errors: [Error] = []
+    private(set) var others = 0
     private var activeWorkers: Int
     private let budget: Int
 
@@ -209,13 +276,16 @@ final class SharedRun: @unchecked Sendable {
         productThreads.store(max(1, budget / max(1, activeWorkers)), ordering: .relaxed)
     }
 
-    func take() -> TrialPlan? {
+    /// The next trial, and whether to wait for its claim (a postponed trial).
+    func take() -> (TrialPlan, Bool)? {
         lock.lock(); defer { lock.unlock() }
-        guard next < todo.count, !stopRequested.load(ordering: .relaxed) else { return nil }
-        next += 1
-        return todo[next - 1]
+        guard !stopRequested.load(ordering: .relaxed) else { return nil }
+        if next < todo.count { next += 1; return (todo[next - 1], false) }
+        guard !postponed.isEmpty else { return nil }
+        return (postponed.removeFirst(), true)
     }
+    func postpone(_ t: TrialPlan) { lock.lock(); postponed.append(t); lock.unlock() }
     func record(_ s: TrialSummary) { lock.lock(); results.append(s); lock.unlock() }
-    func record(error: Error) { lock.lock(); errors.append(error); lock.unlock() }
-    func outcome() -> ([TrialSummary], [Error]) { lock.lock(); defer { lock.unlock() }; return (results, errors) }
+    func recordOther() { lock.lock(); others += 1; lock.unlock() }
+    func outcome() -> [TrialSummary] { lock.lock(); defer { lock.unlock() }; return results }
 }

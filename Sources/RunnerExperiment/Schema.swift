@@ -1,3 +1,5 @@
+import Foundation
+
 /// The single source of truth for every config field: its type, default and meaning.
 /// Validation, the resolved config written beside each trial, `runner init` and
 /// `runner help config` are all generated from these tables.
@@ -10,6 +12,14 @@ public indirect enum FieldType: Sendable {
     /// A positive number or null ("automatic").
     case optionalPositive
     case string
+    /// Free text: any characters but control characters other than newline and tab.
+    case text
+    /// An experiment name: it names the results folder (see `Schema.checkName`).
+    case name
+    /// A file or folder path: non-empty, no control characters.
+    case path
+    /// The sweep point a trial config records: `{"dotted.path": value, …}` (see `Sweep`).
+    case sweepPoint
     case choice([String])
     case bool
     case intList(min: Int)
@@ -23,7 +33,10 @@ public indirect enum FieldType: Sendable {
         case .optionalInt(let m): (m == 1 ? "a positive integer" : "an integer ≥ \(m)") + " or null"
         case .number: "a number"
         case .optionalPositive: "a positive number or null"
-        case .string: "a string"
+        case .string, .text: "a string"
+        case .name: "a name of letters, digits, '.', '_' and '-'"
+        case .path: "a path"
+        case .sweepPoint: "an object of \"path\": value"
         case .choice(let cs): "one of " + cs.map { "\"\($0)\"" }.joined(separator: ", ")
         case .bool: "true or false"
         case .intList(let m): m == 1 ? "a list of positive integers" : "a list of integers"
@@ -56,7 +69,7 @@ public enum Schema {
 
     public static let data: [Field] = [
         Field("source", .choice(["cifar10", "synthetic"]), .string("cifar10"), "cifar10: the binary CIFAR-10 files in `dir`; synthetic: seeded Gaussian blobs (tests, smoke runs)"),
-        Field("dir", .string, .string("data/cifar10-sample"), "folder with data_batch_*.bin and test_batch.bin (relative to the working directory); --data overrides it"),
+        Field("dir", .path, .string("data/cifar10-sample"), "folder with data_batch_*.bin and test_batch.bin (relative to the working directory); --data overrides it"),
         Field("num_train", .optionalInt(min: 1), .null, "training rows to use, taken from the start of the training split (null: all)"),
         Field("num_val", .int(min: 1), .number(1000), "validation rows: the last rows of the available training data"),
         Field("num_test", .int(min: 0), .number(1000), "test rows (the first rows of test_batch.bin); 0 skips the test accuracy"),
@@ -97,12 +110,12 @@ public enum Schema {
     ]
 
     public static let output: [Field] = [
-        Field("dir", .string, .string("results"), "results go to <dir>/<name>/"),
+        Field("dir", .path, .string("results"), "results go to <dir>/<name>/ (relative to the working directory)"),
     ]
 
     public static let top: [Field] = [
-        Field("name", .string, .null, "experiment name (default: the config file name); results go to results/<name>/"),
-        Field("description", .string, .string(""), "free text, shown by plan"),
+        Field("name", .name, .null, "experiment name (default: the config file name): 1–100 letters, digits, '.', '_' or '-', starting with a letter, digit or '_'; results go to results/<name>/"),
+        Field("description", .text, .string(""), "free text, shown by plan"),
         Field("seed", .int(min: 0), .number(0), "experiment seed; each trial's generators derive from it and the trial's sweep point"),
         Field("dtype", .choice(["float32", "float64"]), .string("float32"), "element type for training"),
         Field("data", .section(data), .object([]), "where the images come from"),
@@ -111,7 +124,20 @@ public enum Schema {
         Field("training", .section(training), .object([]), "the training loop"),
         Field("sweep", .sweep, .null, "trials to run: grid, zip, arms, repeats"),
         Field("output", .section(output), .object([]), "where results go"),
+        Field("sweep_point", .sweepPoint, .object([]), "set by the runner in each trial's config.json: the trial's values of the swept paths, which seed its generators (with seed and repeat) so the file reproduces the trial"),
+        Field("repeat", .optionalInt(min: 0), .null, "set by the runner in each trial's config.json: which repeat of its sweep point the trial is (null without repeats)"),
     ]
+
+    /// Fields the runner writes into trial configs; `runner init` leaves them out.
+    public static let trialFields: Set<String> = ["sweep_point", "repeat"]
+
+    /// The experiment-name rule: it becomes a folder name, so it is a plain slug.
+    public static func checkName(_ name: String, path: String) throws(ConfigError) {
+        let ok = name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+        guard !name.isEmpty, name.count <= 100, ok, let first = name.unicodeScalars.first, first != ".", first != "-" else {
+            throw .invalidValue(path: path, message: "\(displayString(name)) is not a valid experiment name: use 1–100 letters, digits, '.', '_' or '-', starting with a letter, digit or '_' (it names the folder results/<name>/)")
+        }
+    }
 
     /// Parameters of each layer type in a `layers` list.
     public static let layerFields: [String: [Field]] = [
@@ -174,6 +200,7 @@ func resolveSection(_ json: JSON, fields: [Field], path: String, modelType: Stri
         let given = json[f.name]
         let v = try checkValue(given ?? f.defaultValue, type: f.type, path: p, isDefault: given == nil)
         if case .null = v, f.name == "name" || f.name == "sweep" { continue }
+        if f.name == "name", case .string(let n) = v { try Schema.checkName(n, path: p) }
         out.append((f.name, v))
     }
     return .object(out)
@@ -184,7 +211,7 @@ func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : "\(a).\(b)" }
 func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throws(ConfigError) -> JSON {
     func wrong() -> ConfigError {
         var found = v.typeName
-        if case .string(let s) = v { found += " (\"\(s)\")" }
+        if case .string(let s) = v { found += " (\(displayString(s)))" }
         if case .number(let x) = v { found += " (\(JSON.format(x)))" }
         return .wrongType(path: path, expected: type.expectation, found: found)
     }
@@ -220,15 +247,28 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
         guard case .number(let x) = v else { throw wrong() }
         guard x > 0 else { throw .invalidValue(path: path, message: "must be positive, got \(JSON.format(x))") }
         return v
-    case .string:
+    case .string, .name:
         if case .null = v, isDefault { return v }
-        guard case .string = v else { throw wrong() }
+        guard case .string(let s) = v else { throw wrong() }
+        try checkNoControls(s, path: path, allowing: [])
+        return v
+    case .text:
+        guard case .string(let s) = v else { throw wrong() }
+        try checkNoControls(s, path: path, allowing: ["\n", "\t"])
+        return v
+    case .path:
+        guard case .string(let s) = v else { throw wrong() }
+        guard !s.isEmpty else { throw .invalidValue(path: path, message: "is empty; give a folder") }
+        try checkNoControls(s, path: path, allowing: [])
+        return v
+    case .sweepPoint:
+        guard case .object = v else { throw wrong() }
         return v
     case .choice(let cs):
         guard case .string(let s) = v else { throw wrong() }
         guard cs.contains(s) else {
             let hint = nearest(s, in: cs).map { " (did you mean \"\($0)\"?)" } ?? ""
-            throw .invalidValue(path: path, message: "\"\(s)\" is not one of \(cs.map { "\"\($0)\"" }.joined(separator: ", "))\(hint)")
+            throw .invalidValue(path: path, message: "\(displayString(s)) is not one of \(cs.map { "\"\($0)\"" }.joined(separator: ", "))\(hint)")
         }
         return v
     case .bool:
@@ -270,6 +310,18 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
     case .sweep:
         return v   // checked by Sweep
     }
+}
+
+/// Strings in a config end up in file names, CSV cells and generated scripts: control
+/// characters (newline, NUL, escape, …) are refused there.
+func checkNoControls(_ s: String, path: String, allowing: Set<Unicode.Scalar>) throws(ConfigError) {
+    guard let c = s.unicodeScalars.first(where: { isControl($0) && !allowing.contains($0) }) else { return }
+    throw .invalidValue(path: path, message: "\(displayString(s)) contains the control character U+\(String(c.value, radix: 16, uppercase: true).leftPadded(to: 4)); remove it")
+}
+
+/// A string as a JSON literal (quotes, escapes), cut to 80 characters: safe to print.
+func displayString(_ s: String) -> String {
+    s.count > 80 ? JSON.quote(String(s.prefix(77))).dropLast() + "…\"" : JSON.quote(s)
 }
 
 /// Integers in a config are counts and sizes: anything beyond a billion is a typo (and

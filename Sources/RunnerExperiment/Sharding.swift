@@ -74,13 +74,21 @@ public struct SlurmScripts: Sendable {
     public let array: String
     public let merge: String
 
+    /// `#SBATCH` lines are read by sbatch, not by a shell, and cannot quote: a value that
+    /// is not a plain word (letters, digits, `/._+:,@=-`) is refused, naming where it came from.
     public init(plan: ExperimentPlan, runner: String, configPath: String, workingDirectory: String,
-                partition: String?, time: String?, cpusPerTask: Int, maxParallel: Int?, dataOverride: String?) {
+                partition: String?, time: String?, cpusPerTask: Int, maxParallel: Int?, dataOverride: String?) throws(ConfigError) {
+        func word(_ value: String, _ what: String) throws(ConfigError) -> String {
+            guard !value.isEmpty, value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._+:,@=-".unicodeScalars.contains($0)) }) else {
+                throw .invalidValue(path: what, message: "\(displayString(value)) cannot be written into an #SBATCH line (only letters, digits and /._+:,@=- are safe there); use a plain name or path")
+            }
+            return value
+        }
         let n = plan.trials.count
-        let logs = "\(plan.directory)/slurm"
-        var common = ["#SBATCH --chdir=\(workingDirectory)"]
-        if let partition { common.append("#SBATCH --partition=\(partition)") }
-        if let time { common.append("#SBATCH --time=\(time)") }
+        let logs = try word("\(plan.directory)/slurm", "the results folder")
+        var common = ["#SBATCH --chdir=\(try word(workingDirectory, "the working directory"))"]
+        if let partition { common.append("#SBATCH --partition=\(try word(partition, "--partition"))") }
+        if let time { common.append("#SBATCH --time=\(try word(time, "--time"))") }
         let data = dataOverride.map { " --data \(shellQuote($0))" } ?? ""
         array = """
         #!/bin/bash
@@ -107,6 +115,9 @@ public struct SlurmScripts: Sendable {
     }
 }
 
-func shellQuote(_ s: String) -> String {
-    s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-+=:,@".contains($0) }) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+/// One shell word: plain when it is made of safe ASCII characters only, otherwise in single
+/// quotes (inside which a shell expands nothing), with each `'` written as `'\''`.
+public func shellQuote(_ s: String) -> String {
+    let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._-+=:,@".unicodeScalars.contains($0)) }
+    return plain ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

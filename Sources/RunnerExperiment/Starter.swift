@@ -35,9 +35,9 @@ public func configReference() -> String {
 public func starterConfig(name: String) -> String {
     var out = "// \(name): a runner experiment. Every field is shown with its default; delete what you\n"
     out += "// do not need. `runner help config` lists all fields, `runner validate` checks the file.\n{\n"
-    out += "  \"name\": \"\(name)\",\n"
+    out += "  \"name\": \(JSON.quote(name)),\n"
     var sections: [String] = []
-    for f in Schema.top where f.name != "name" {
+    for f in Schema.top where f.name != "name" && !Schema.trialFields.contains(f.name) {
         switch f.type {
         case .section(let fs):
             var s = "  // \(f.doc)\n  \"\(f.name)\": {\n"

@@ -14,6 +14,25 @@ public struct TrialPlan: Sendable {
     /// Seed of the trial's generators: experiment seed + sweep point (not the arm), so the
     /// arms at a point share minibatches and, where shapes agree, initial weights.
     public let seed: UInt64
+    /// The sweep point (grid and zip values, in order) and repeat the seed derives from.
+    public let point: [(path: String, value: JSON)]
+    public let repeatIndex: Int?
+
+    /// The config written into the trial's folder: the resolved config plus the sweep point
+    /// and repeat (so it reproduces the trial's seed) under its own name `<name>.t<index>`,
+    /// so that running it writes a new results folder and leaves the sweep's alone.
+    public var reproducingConfig: JSON {
+        let suffix = ".t\(index)"
+        let name = String(config.name.prefix(100 - suffix.count)) + suffix
+        var about = "trial \(index) of experiment \(config.name)"
+        if let arm { about += " (arm \(arm))" }
+        if !config.description.isEmpty { about += ": " + config.description }
+        return config.resolved
+            .setting(path: ["name"], to: .string(name))
+            .setting(path: ["description"], to: .string(about))
+            .setting(path: ["sweep_point"], to: .object(point.map { ($0.path, $0.value) }))
+            .setting(path: ["repeat"], to: repeatIndex.map { .number(Double($0)) } ?? .null)
+    }
 }
 
 /// The expanded experiment: base config, sweep columns and trials in order.
@@ -53,6 +72,10 @@ public enum Sweep {
     public static func plan(_ json: JSON, defaultName: String, dataOverride: String? = nil) throws(ConfigError) -> ExperimentPlan {
         guard case .object(var pairs) = json else { throw .wrongType(path: "config", expected: "an object", found: json.typeName) }
         let sweep = json["sweep"]
+        if let sweep, sweep != .null, json["sweep_point"] != nil || json["repeat"] != nil {
+            throw .invalidValue(path: json["sweep_point"] != nil ? "sweep_point" : "repeat",
+                                message: "is written by the runner into a trial's config.json; a config with a sweep cannot set it")
+        }
         pairs.removeAll { $0.key == "sweep" }
         var base = JSON.object(pairs)
         if let d = dataOverride { base = base.setting(path: ["data", "dir"], to: .string(d)) }
@@ -63,6 +86,13 @@ public enum Sweep {
         var arms: [(name: String, overrides: [(path: String, value: JSON)])] = []
         var repeats = 1
         var columns: [String] = []
+        var sweptBy: [String: String] = [:]   // path → where it is swept (conflicts are errors)
+        func claim(_ path: String, _ place: String) throws(ConfigError) {
+            if let other = sweptBy[path] {
+                throw .invalidValue(path: place, message: "\"\(path)\" is also swept in \(other); sweep each path in one place only")
+            }
+            sweptBy[path] = place
+        }
         if let sweep, sweep != .null {
             guard case .object(let sp) = sweep else { throw .wrongType(path: "sweep", expected: FieldType.sweep.expectation, found: sweep.typeName) }
             for (k, _) in sp where !["grid", "zip", "arms", "repeats", "//"].contains(k) {
@@ -72,6 +102,7 @@ public enum Sweep {
                 guard case .object(let gp) = grid else { throw .wrongType(path: "sweep.grid", expected: "an object of \"path\": [values]", found: grid.typeName) }
                 for (path, spec) in gp where path != "//" {
                     try checkPath(path, at: "sweep.grid")
+                    try claim(path, "sweep.grid")
                     let values = try expandValues(spec, path: "sweep.grid.\(path)")
                     axes.append(values.map { [(path, $0)] })
                     columns.append(path)
@@ -90,6 +121,7 @@ public enum Sweep {
                     var lists: [(String, [JSON])] = []
                     for (path, spec) in zp where path != "//" {
                         try checkPath(path, at: gpath)
+                        try claim(path, gpath)
                         lists.append((path, try expandValues(spec, path: "\(gpath).\(path)")))
                         columns.append(path)
                     }
@@ -107,13 +139,16 @@ public enum Sweep {
             if let a = sweep["arms"] {
                 guard case .object(let ap) = a, !ap.isEmpty else { throw .wrongType(path: "sweep.arms", expected: "an object of \"arm name\": {\"path\": value, …}", found: a.typeName) }
                 for (name, overrides) in ap where name != "//" {
-                    guard name.range(of: "^[A-Za-z0-9_.-]+$", options: .regularExpression) != nil else {
-                        throw .invalidValue(path: "sweep.arms", message: "arm name \"\(name)\" may only use letters, digits, '_', '-' and '.'")
+                    guard name.range(of: "^[A-Za-z0-9_.-]{1,64}$", options: .regularExpression) != nil else {
+                        throw .invalidValue(path: "sweep.arms", message: "arm name \(displayString(name)) may only use letters, digits, '_', '-' and '.' (at most 64)")
                     }
                     guard case .object(let op) = overrides else { throw .wrongType(path: "sweep.arms.\(name)", expected: "an object of \"path\": value", found: overrides.typeName) }
                     var list: [(path: String, value: JSON)] = []
                     for (path, v) in op where path != "//" {
                         try checkPath(path, at: "sweep.arms.\(name)")
+                        if let other = sweptBy[path] {
+                            throw .invalidValue(path: "sweep.arms.\(name)", message: "\"\(path)\" is also swept in \(other); an arm setting it would replace every swept value (sweep it in one place only)")
+                        }
                         list.append((path, v))
                         if !columns.contains(path) { columns.append(path) }
                     }
@@ -129,12 +164,20 @@ public enum Sweep {
         }
         var points: [[(path: String, value: JSON)]] = [[]]
         for axis in axes { points = points.flatMap { p in axis.map { p + $0 } } }
+        // A trial's config.json (no sweep) carries the point and repeat it came from.
+        // (It only seeds the generators: the config's own values are used as written.)
+        var recordedPoint: [(path: String, value: JSON)]? = nil, fixedRepeat: Int? = nil
+        if axes.isEmpty, repeats == 1 {
+            if case .object(let recorded)? = baseConfig.resolved["sweep_point"] { recordedPoint = recorded.map { ($0.key, $0.value) } }
+            if case .number(let r)? = baseConfig.resolved["repeat"] { fixedRepeat = Int(r) }
+        }
         var trials: [TrialPlan] = []
         var seenIDs: [String: Int] = [:]
         for point in points {
             for rep in 0..<repeats {
-                let pointKey = JSON.array(point.map { .array([.string($0.path), $0.value]) } + (repeats > 1 ? [.number(Double(rep))] : [])).compact
-                let seed = mix64(baseConfig.seed ^ stableHash(pointKey))
+                let repeatIndex = repeats > 1 ? rep : fixedRepeat
+                let seedPoint = recordedPoint ?? point
+                let seed = trialSeed(experimentSeed: baseConfig.seed, point: seedPoint, repeatIndex: repeatIndex)
                 for arm in arms.isEmpty ? [nil] : arms.map({ Optional($0) }) {
                     var j = base
                     for (p, v) in point { j = j.setting(path: p.split(separator: ".").map(String.init), to: v) }
@@ -150,7 +193,8 @@ public enum Sweep {
                         throw .invalidValue(path: "sweep", message: "trials \(other) and \(index) resolve to the same config; remove the duplicate values or add \"repeats\"")
                     }
                     seenIDs[id] = index
-                    trials.append(TrialPlan(index: index, arm: arm?.name, parameters: params, config: config, id: id, seed: seed))
+                    trials.append(TrialPlan(index: index, arm: arm?.name, parameters: params, config: config, id: id, seed: seed,
+                                            point: seedPoint, repeatIndex: repeatIndex))
                 }
             }
         }
@@ -163,7 +207,7 @@ public enum Sweep {
             throw .unknownKey(path: where_, key: path, suggestion: nearest(path, in: Schema.allPaths))
         }
         if case .section = f.type { throw .invalidValue(path: where_, message: "\"\(path)\" is a section; sweep one of its fields, e.g. \"\(path).\((Schema.field(at: path).flatMap { if case .section(let fs) = $0.type { return fs.first?.name }; return nil }) ?? "")\"") }
-        if ["name", "output.dir", "description"].contains(path) { throw .invalidValue(path: where_, message: "\"\(path)\" cannot be swept") }
+        if ["name", "output.dir", "description", "sweep_point", "repeat"].contains(path) { throw .invalidValue(path: where_, message: "\"\(path)\" cannot be swept") }
     }
 
     /// A list of values, or `{"logspace": [a, b, n]}` (numpy's logspace: 10^linspace(a, b, n)),
@@ -196,11 +240,65 @@ public enum Sweep {
         return (0..<n).map { i in i == n - 1 ? stop : Double(i) * step + start }
     }
 
+    /// Seed of a trial's generators: the experiment seed mixed with its sweep point (and
+    /// repeat), so arms at one point share minibatches and initial weights.
+    static func trialSeed(experimentSeed: UInt64, point: [(path: String, value: JSON)], repeatIndex: Int?) -> UInt64 {
+        let key = JSON.array(point.map { .array([.string($0.path), $0.value]) } + (repeatIndex.map { [.number(Double($0))] } ?? [])).compact
+        return mix64(experimentSeed ^ stableHash(key))
+    }
+
+    /// Stable id of a trial: a hash of what determines its numbers (`identity`) and its seed.
     static func trialID(_ resolved: JSON, seed: UInt64) -> String {
-        guard case .object(let pairs) = resolved else { return "0" }
-        let core = JSON.object(pairs.filter { !["name", "description", "output"].contains($0.key) }).compact
-        let h = stableHash(core + "#seed=\(seed)")
+        let h = stableHash(identity(resolved).compact + "#seed=\(seed)")
         return String(String(h, radix: 16).leftPadded(to: 16).prefix(10))
+    }
+
+    /// The part of a resolved config that determines a trial's numbers, in a canonical form:
+    /// no name, description, output or sweep point (the seed covers it); no field that equals
+    /// its default (so adding a field with a default keeps every id); the data folder
+    /// spelled one way (see `canonicalDataDirectory`) and left out for synthetic data.
+    static func identity(_ resolved: JSON) -> JSON {
+        func strip(_ j: JSON, _ fields: [Field]) -> JSON {
+            guard case .object(let pairs) = j else { return j }
+            return .object(pairs.compactMap { (k, v) in
+                guard let f = fields.first(where: { $0.name == k }) else { return (k, v) }
+                if v == f.defaultValue { return nil }
+                if case .section(let fs) = f.type { return (k, strip(v, fs)) }
+                if case .layerList = f.type, case .array(let layers) = v {
+                    return (k, .array(layers.map { l in
+                        guard case .string(let t)? = l["type"] else { return l }
+                        return strip(l, Schema.layerFields[t] ?? [])
+                    }))
+                }
+                return (k, v)
+            })
+        }
+        var j = resolved
+        if case .object(let pairs) = j {
+            j = .object(pairs.filter { !["name", "description", "output", "sweep_point", "repeat"].contains($0.key) })
+        }
+        if case .string(let source)? = j["data"]?["source"], source == "synthetic" {
+            if case .object(let d)? = j["data"] { j = j.setting(path: ["data"], to: .object(d.filter { $0.key != "dir" })) }
+        } else if case .string(let dir)? = j["data"]?["dir"] {
+            j = j.setting(path: ["data", "dir"], to: .string(canonicalDataDirectory(dir)))
+        }
+        return strip(j, Schema.top)
+    }
+
+    /// One spelling per data folder, from the text alone (never from the working directory
+    /// or the disk, so the same config gives the same ids wherever it runs): "." parts,
+    /// repeated and trailing "/" are dropped and "a/.." folds away; "./data/x", "data/x/" and
+    /// "data//x" are one folder. A relative path stays relative, an absolute one absolute.
+    static func canonicalDataDirectory(_ dir: String) -> String {
+        let absolute = dir.hasPrefix("/")
+        var parts: [Substring] = []
+        for p in dir.split(separator: "/") where p != "." {
+            if p == "..", let last = parts.last, last != ".." { parts.removeLast() }
+            else if p == "..", absolute { continue }
+            else { parts.append(p) }
+        }
+        let joined = parts.joined(separator: "/")
+        return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 }
 
