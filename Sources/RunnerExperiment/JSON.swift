@@ -93,6 +93,9 @@ public indirect enum JSON: Equatable, Sendable {
         return "\(v)"
     }
 
+    /// A JSON string literal: `"` and `\` escaped, control characters as `\n`, `\t`, `\r` or
+    /// `\u00XX`; everything else, emoji and other scalars above U+FFFF included, as UTF-8 (which
+    /// `parse` reads back, as it reads their surrogate-pair escapes `\ud83d\ude42`).
     static func quote(_ s: String) -> String {
         var out = "\""
         for c in s.unicodeScalars {
@@ -199,8 +202,22 @@ public indirect enum JSON: Equatable, Sendable {
                     case UInt8(ascii: "b"): bytes.append(8)
                     case UInt8(ascii: "f"): bytes.append(12)
                     case UInt8(ascii: "u"):
-                        guard i + 4 < s.count, let code = UInt32(String(decoding: s[(i + 1)...(i + 4)], as: UTF8.self), radix: 16),
-                              let scalar = UnicodeScalar(code) else { throw error("invalid \\u escape") }
+                        // i is at the 'u'. UTF-16 surrogate pairs (\ud83d\ude42) make one scalar;
+                        // a lone or mis-ordered surrogate is an error, never a U+FFFD.
+                        guard let code = hex4(at: i + 1) else { throw error("invalid \\u escape: expected 4 hex digits after \\u") }
+                        let written = "\\u" + String(decoding: s[(i + 1)...(i + 4)], as: UTF8.self)
+                        var value = code
+                        if (0xD800...0xDBFF).contains(code) {
+                            guard i + 6 < s.count, s[i + 5] == 92, s[i + 6] == UInt8(ascii: "u"),
+                                  let low = hex4(at: i + 7), (0xDC00...0xDFFF).contains(low) else {
+                                throw error("lone surrogate \(written) in \\u escape: a high surrogate \\ud800–\\udbff must be followed by a low surrogate \\udc00–\\udfff")
+                            }
+                            value = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            i += 6
+                        } else if (0xDC00...0xDFFF).contains(code) {
+                            throw error("lone surrogate \(written) in \\u escape: a low surrogate \\udc00–\\udfff must follow a high surrogate \\ud800–\\udbff")
+                        }
+                        guard let scalar = UnicodeScalar(value) else { throw error("invalid \\u escape \(written)") }
                         bytes += Array(String(Character(scalar)).utf8); i += 4
                     default: bytes.append(s[i])
                     }
@@ -209,6 +226,23 @@ public indirect enum JSON: Equatable, Sendable {
                 bytes.append(c); i += 1
             }
             throw error("unterminated string")
+        }
+
+        /// The value of the four hex digits at `k…k+3`, or nil (too short, or not hex: no sign, no space).
+        func hex4(at k: Int) -> UInt32? {
+            guard k >= 0, k + 3 < s.count else { return nil }
+            var v: UInt32 = 0
+            for c in s[k...(k + 3)] {
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                v = v << 4 | UInt32(d)
+            }
+            return v
         }
 
         mutating func array() throws(SyntaxError) -> JSON {

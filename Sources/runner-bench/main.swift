@@ -12,19 +12,167 @@ import Runner
 //   runner-bench check                 only the CPU-targeting check
 //
 // Every mode first checks that SIMD code was compiled for this CPU and refuses to report
-// otherwise (--force reports anyway, marked).
+// otherwise (--force reports anyway, marked). Every argument is checked before anything
+// runs: a bad one is an `error: …` line on stderr and exit status 2, never a trap.
+
+let usage = """
+    usage: runner-bench [all]                      SGEMM shapes, training steps, convolution
+           runner-bench sgemm M,N,K[,tA,tB] [--seconds S] [--json]
+                                                   one SGEMM shape (tA, tB: 0/1, n/t or false/true)
+           runner-bench train [--hidden H1,H2,…] [--batch B] [--batchnorm] [--dropout P]
+                              [--seconds S] [--json]
+                                                   training steps of an fc net (default --hidden 100,100
+                                                   --batch 100 --dropout 0 --seconds 3)
+           runner-bench conv [--seconds S]         convolution layer throughput
+           runner-bench check                      only the CPU-targeting check
+    --force reports even when the build lacks the CPU-targeting flag; --help shows this.
+    """
 
 func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
-func fail(_ s: String) -> Never { FileHandle.standardError.write(Data(("runner-bench: " + s + "\n").utf8)); exit(2) }
+func eprint(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+/// A refusal or a bad argument: `error: …` on stderr, exit status 2.
+func fail(_ s: String) -> Never { eprint("error: " + s); exit(2) }
+func usageError(_ s: String) -> Never { eprint("error: " + s + "\n(runner-bench --help shows the usage)"); exit(2) }
 
-var args = Array(CommandLine.arguments.dropFirst())
-@MainActor func flag(_ f: String) -> Bool { if let i = args.firstIndex(of: f) { args.remove(at: i); return true }; return false }
-@MainActor func value(_ f: String) -> String? {
-    guard let i = args.firstIndex(of: f), i + 1 < args.count else { return nil }
-    let v = args[i + 1]; args.removeSubrange(i...(i + 1)); return v
+// Limits that keep a typo from allocating the machine away (or overflowing a size).
+let maxSeconds = 3600.0
+let maxDimension = 1_000_000                 // sgemm M, N, K
+let maxOperandElements = 1 << 28            // 1 GiB of Float per sgemm operand
+let maxWidth = 100_000                      // one hidden layer
+let maxDepth = 100                          // hidden layers
+let maxBatch = 100_000
+let maxParameters = 100_000_000             // fc weights and biases
+let maxActivations = 100_000_000            // batch × (3072 + Σ hidden)
+
+/// The command line, consumed as options are recognised; whatever is left over is an error.
+struct Arguments {
+    var rest: [String]
+
+    mutating func flag(_ f: String) -> Bool {
+        guard let i = rest.firstIndex(of: f) else { return false }
+        rest.remove(at: i)
+        if rest.contains(f) { usageError("\(f) is given twice") }
+        return true
+    }
+
+    mutating func value(_ f: String) -> String? {
+        guard let i = rest.firstIndex(of: f) else { return nil }
+        guard i + 1 < rest.count, !rest[i + 1].hasPrefix("--") else { usageError("\(f) needs a value") }
+        let v = rest[i + 1]
+        rest.removeSubrange(i...(i + 1))
+        if rest.contains(f) { usageError("\(f) is given twice") }
+        return v
+    }
+
+    /// Fails on anything not consumed.
+    func finish(_ mode: String) {
+        guard let extra = rest.first else { return }
+        if extra.hasPrefix("-") { usageError("unknown option \(extra) for runner-bench \(mode)") }
+        usageError("unexpected argument '\(extra)' for runner-bench \(mode)")
+    }
 }
-let json = flag("--json")
-let force = flag("--force")
+
+func seconds(_ text: String?, default d: Double) -> Double {
+    guard let text else { return d }
+    guard let v = Double(text), v.isFinite, v > 0, v <= maxSeconds else {
+        usageError("--seconds must be a number of seconds above 0 and at most \(Int(maxSeconds)), got '\(text)'")
+    }
+    return v
+}
+
+func integer(_ text: String, _ what: String, _ range: ClosedRange<Int>) -> Int {
+    guard let v = Int(text.trimmingCharacters(in: .whitespaces)) else { usageError("\(what) must be a whole number, got '\(text)'") }
+    guard range.contains(v) else { usageError("\(what) must be between \(range.lowerBound) and \(range.upperBound), got \(v)") }
+    return v
+}
+
+func transposeFlag(_ text: String, _ what: String) -> Bool {
+    switch text.lowercased() {
+    case "0", "n", "false": return false
+    case "1", "t", "true": return true
+    default: usageError("\(what) must be 0/1, n/t or false/true, got '\(text)'")
+    }
+}
+
+struct GEMMShape { let m, n, k: Int; let transA, transB: Bool }
+
+func gemmShape(_ spec: String) -> GEMMShape {
+    let p = spec.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+    guard p.count == 3 || p.count == 5 else { usageError("sgemm needs M,N,K or M,N,K,tA,tB, got '\(spec)'") }
+    let m = integer(p[0], "sgemm M", 1...maxDimension)
+    let n = integer(p[1], "sgemm N", 1...maxDimension)
+    let k = integer(p[2], "sgemm K", 1...maxDimension)
+    for (name, count) in [("A (M×K)", m * k), ("B (K×N)", k * n), ("C (M×N)", m * n)] where count > maxOperandElements {
+        usageError("sgemm \(m),\(n),\(k): operand \(name) would hold \(count) elements; at most \(maxOperandElements) (1 GiB of Float) each")
+    }
+    let ta = p.count == 5 ? transposeFlag(p[3], "sgemm tA") : false
+    let tb = p.count == 5 ? transposeFlag(p[4], "sgemm tB") : false
+    return GEMMShape(m: m, n: n, k: k, transA: ta, transB: tb)
+}
+
+struct TrainSettings { let hidden: [Int]; let batch: Int; let batchnorm: Bool; let dropout: Double; let seconds: Double }
+
+/// The rows and features of the random training data of `train`.
+let trainRows = 4000, trainFeatures = 3072
+
+func trainSettings(_ a: inout Arguments) -> TrainSettings {
+    let hiddenText = a.value("--hidden") ?? "100,100"
+    let items = hiddenText.split(separator: ",", omittingEmptySubsequences: false)
+    guard items.count <= maxDepth else { usageError("--hidden lists \(items.count) layers; at most \(maxDepth)") }
+    let hidden = items.map { integer(String($0), "--hidden layer size", 1...maxWidth) }
+    let batch = integer(a.value("--batch") ?? "100", "--batch", 1...maxBatch)
+    let dropoutText = a.value("--dropout") ?? "0"
+    guard let dropout = Double(dropoutText), dropout >= 0, dropout < 1 else {
+        usageError("--dropout is the probability of dropping a unit, at least 0 and below 1, got '\(dropoutText)'")
+    }
+    let secs = seconds(a.value("--seconds"), default: 3)
+    let batchnorm = a.flag("--batchnorm")
+    let widths = [trainFeatures] + hidden + [10]
+    let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
+    guard parameters <= maxParameters else {
+        usageError("--hidden \(hiddenText) makes a network of \(parameters) parameters; at most \(maxParameters)")
+    }
+    let activations = batch * widths.reduce(0, +)
+    guard activations <= maxActivations else {
+        usageError("--batch \(batch) with --hidden \(hiddenText) needs \(activations) activations per step; at most \(maxActivations)")
+    }
+    return TrainSettings(hidden: hidden, batch: batch, batchnorm: batchnorm, dropout: dropout, seconds: secs)
+}
+
+// MARK: the command line, checked in full before anything runs
+
+var arguments = Arguments(rest: Array(CommandLine.arguments.dropFirst()))
+if arguments.flag("--help") || arguments.flag("-h") || arguments.rest.first == "help" { say(usage); exit(0) }
+let json = arguments.flag("--json")
+let force = arguments.flag("--force")
+let mode = arguments.rest.first.map { $0.hasPrefix("-") ? "all" : $0 } ?? "all"
+if mode != "all" || arguments.rest.first == "all" { arguments.rest.removeFirst() }
+guard ["all", "check", "sgemm", "train", "conv"].contains(mode) else {
+    usageError("unknown mode '\(mode)' (all, check, sgemm, train, conv)")
+}
+if json && !["sgemm", "train"].contains(mode) { usageError("--json applies to sgemm and train only") }
+
+var gemm: GEMMShape?
+var trainSet: TrainSettings?
+var modeSeconds = 1.0
+switch mode {
+case "sgemm":
+    modeSeconds = seconds(arguments.value("--seconds"), default: 1)
+    guard let i = arguments.rest.firstIndex(where: { !$0.hasPrefix("--") }) else {
+        arguments.finish(mode)   // an unknown option is the better message
+        usageError("sgemm needs M,N,K[,tA,tB]")
+    }
+    gemm = gemmShape(arguments.rest.remove(at: i))
+case "train":
+    trainSet = trainSettings(&arguments)
+case "conv":
+    modeSeconds = seconds(arguments.value("--seconds"), default: 1)
+default:
+    break
+}
+arguments.finish(mode)
+
+// MARK: the CPU-targeting check
 
 /// Below this the SIMD loop is not running as vector FMA: the build lacks -target-cpu.
 let simdThreshold = 8.0
@@ -33,7 +181,7 @@ let simdOK = simd >= simdThreshold
 if !simdOK {
     let msg = "SIMD sanity loop runs at \(String(format: "%.2f", simd)) GFLOP/s (expected tens): this build lacks the CPU-targeting flag (-target-cpu native in Package.swift)"
     if !force { fail(msg + "; refusing to report (use --force to report anyway)") }
-    FileHandle.standardError.write(Data(("WARNING: " + msg + "\n").utf8))
+    eprint("WARNING: " + msg)
 }
 
 func jsonLine(_ pairs: [(String, Any)]) -> String {
@@ -49,24 +197,26 @@ func jsonLine(_ pairs: [(String, Any)]) -> String {
     }.joined(separator: ", ") + "}"
 }
 
-@MainActor func sgemm(_ spec: String) {
-    let p = spec.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-    guard p.count == 3 || p.count == 5, let m = Int(p[0]), let n = Int(p[1]), let k = Int(p[2]) else { fail("sgemm needs M,N,K[,tA,tB]") }
-    let ta = p.count == 5 && ["1", "t", "T", "true"].contains(p[3]), tb = p.count == 5 && ["1", "t", "T", "true"].contains(p[4])
-    let r = benchmarkGEMM(shapes: [(m, n, k, ta, tb)], minSeconds: Double(value("--seconds") ?? "1") ?? 1)[0]
+func sgemm(_ s: GEMMShape, seconds: Double) {
+    let r = benchmarkGEMM(shapes: [(s.m, s.n, s.k, s.transA, s.transB)], minSeconds: seconds)[0]
     if json { say(jsonLine([("shape", r.label), ("gflops", r.gflops), ("simd_ok", simdOK)])) }
     else { say("sgemm \(r.label): \(String(format: "%.1f", r.gflops)) GFLOP/s") }
 }
 
 /// Solver steps (random minibatch with replacement, forward, backward, Adam update) on
 /// random normal data 4000 × 3072, 10 classes, float32, one thread: samples per second.
-func train(hidden: [Int], batch: Int, batchnorm: Bool, dropout: Double, seconds: Double) -> (name: String, sps: Double, steps: Int) {
+func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
     var rng = SeededGenerator(seed: 1)
-    let rows = 4000, d = 3072
+    let rows = trainRows, d = trainFeatures, batch = t.batch
     let x = (0..<(rows * d)).map { _ in Float(rng.normal()) }
     let y = (0..<rows).map { _ in Int32(rng.int(below: 10)) }
-    let net = try! Network<Float>(inputShape: [d], specs: fullyConnectedSpecs(hiddenDims: hidden, numClasses: 10, normalization: batchnorm ? "batchnorm" : "none", dropout: dropout),
-                                  initialization: .scale(5e-2), seed: 1)
+    let net: Network<Float>
+    do {
+        net = try Network<Float>(inputShape: [d], specs: fullyConnectedSpecs(hiddenDims: t.hidden, numClasses: 10, normalization: t.batchnorm ? "batchnorm" : "none", dropout: t.dropout),
+                                 initialization: .scale(5e-2), seed: 1)
+    } catch {
+        fail("cannot build the network fc\(t.hidden): \(error)")
+    }
     let opt = Optimizer<Float>(settings: OptimizerSettings(kind: .adam, learningRate: 1e-3), parameters: net.parameters)
     let xb = Tensor<Float>(shape: [batch, d])
     var idx = [Int](repeating: 0, count: batch)
@@ -74,9 +224,13 @@ func train(hidden: [Int], batch: Int, batchnorm: Bool, dropout: Double, seconds:
     func step() {
         for i in 0..<batch { idx[i] = rng.int(below: rows); yb[i] = y[idx[i]] }
         x.withUnsafeBufferPointer { xp in idx.withUnsafeBufferPointer { ip in
-            Float.gatherRows(from: xp.baseAddress!, rowSize: d, rows: ip.baseAddress!, count: batch, into: xb.data)
+            guard let xa = xp.baseAddress, let ia = ip.baseAddress else { return }   // never empty: batch ≥ 1
+            Float.gatherRows(from: xa, rowSize: d, rows: ia, count: batch, into: xb.data)
         } }
-        _ = yb.withUnsafeBufferPointer { net.lossAndGradients(xb, labels: $0.baseAddress!) }
+        yb.withUnsafeBufferPointer { lp in
+            guard let la = lp.baseAddress else { return }
+            _ = net.lossAndGradients(xb, labels: la)
+        }
         opt.update()
     }
     let w0 = DispatchTime.now().uptimeNanoseconds
@@ -85,33 +239,28 @@ func train(hidden: [Int], batch: Int, batchnorm: Bool, dropout: Double, seconds:
     var steps = 0
     let t0 = DispatchTime.now().uptimeNanoseconds
     var elapsed = 0.0
-    repeat { step(); steps += 1; elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 } while elapsed < seconds
-    var name = "fc[" + hidden.map(String.init).joined(separator: ",") + "]"
-    if batchnorm { name += "+batchnorm" }
-    if dropout > 0 { name += "+dropout\(dropout)" }
+    repeat { step(); steps += 1; elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 } while elapsed < t.seconds
+    var name = "fc[" + t.hidden.map(String.init).joined(separator: ",") + "]"
+    if t.batchnorm { name += "+batchnorm" }
+    if t.dropout > 0 { name += "+dropout\(t.dropout)" }
     name += " batch\(batch)"
     return (name, Double(steps * batch) / elapsed, steps)
 }
 
-let mode = args.first.map { $0.hasPrefix("-") ? "all" : $0 } ?? "all"
-if mode != "all" { args.removeFirst() }
 switch mode {
 case "check":
     say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@)", simd, simdOK ? "compiled for this CPU" : "NOT compiled for this CPU"))
 case "sgemm":
-    guard let spec = args.first else { fail("sgemm needs M,N,K[,tA,tB]") }
-    sgemm(spec)
+    if let gemm { sgemm(gemm, seconds: modeSeconds) }
 case "train":
-    let hidden = (value("--hidden") ?? "100,100").split(separator: ",").compactMap { Int($0) }
-    let batch = Int(value("--batch") ?? "100") ?? 100
-    let dropout = Double(value("--dropout") ?? "0") ?? 0
-    let seconds = Double(value("--seconds") ?? "3") ?? 3
-    let r = train(hidden: hidden, batch: batch, batchnorm: flag("--batchnorm"), dropout: dropout, seconds: seconds)
-    if json { say(jsonLine([("net", r.name), ("samples_per_sec", r.sps), ("steps", r.steps), ("simd_ok", simdOK)])) }
-    else { say("\(r.name): \(String(format: "%.0f", r.sps)) samples/s (\(r.steps) steps)") }
+    if let trainSet {
+        let r = train(trainSet)
+        if json { say(jsonLine([("net", r.name), ("samples_per_sec", r.sps), ("steps", r.steps), ("simd_ok", simdOK)])) }
+        else { say("\(r.name): \(String(format: "%.0f", r.sps)) samples/s (\(r.steps) steps)") }
+    }
 case "conv":
-    for line in benchmarkConv(minSeconds: Double(value("--seconds") ?? "1") ?? 1) { say(line) }
-case "all":
+    for line in benchmarkConv(minSeconds: modeSeconds) { say(line) }
+default:   // all
     say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@)", simd, simdOK ? "compiled for this CPU" : "NOT compiled for this CPU"))
     say("\nSGEMM, one thread (GFLOP/s):")
     let shapes: [(Int, Int, Int, Bool, Bool)] = [
@@ -124,11 +273,9 @@ case "all":
     say("\ntraining steps, one thread, float32 (samples/s):")
     for (h, b, bn, dp) in [([100, 100, 100, 100, 100], 100, false, 0.0), ([50, 50, 50, 50, 50, 50], 50, true, 0.0),
                            ([100, 100, 100, 100, 100], 100, true, 0.5), ([500, 500, 500, 500], 100, false, 0.0)] {
-        let r = train(hidden: h, batch: b, batchnorm: bn, dropout: dp, seconds: 2)
+        let r = train(TrainSettings(hidden: h, batch: b, batchnorm: bn, dropout: dp, seconds: 2))
         say("  \(r.name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(String(format: "%8.0f", r.sps))")
     }
     say("\nconvolution:")
     for line in benchmarkConv(minSeconds: 0.5) { say("  " + line) }
-default:
-    fail("unknown mode \(mode) (all, check, sgemm, train, conv)")
 }
