@@ -41,6 +41,9 @@ public struct ExperimentConfig: Sendable {
         let model = try resolveSection(json["model"] ?? .object([]), fields: Schema.model, path: "model", modelType: modelType)
         resolved = resolved.setting(path: ["model"], to: model)
         if resolved["name"] == nil {
+            do { try Schema.checkName(defaultName, path: "name") } catch {
+                throw .invalidValue(path: "name", message: "is not set and the config file name \(displayString(defaultName)) is not a valid experiment name; add \"name\": \"…\" with 1–100 letters, digits, '.', '_' or '-'")
+            }
             resolved = .object([("name", .string(defaultName))] + { if case .object(let p) = resolved { return p }; return [] }())
         }
         // Optimizer default learning rate depends on the type.
@@ -127,29 +130,42 @@ public struct ExperimentConfig: Sendable {
     /// Per-sample input shape of the data source.
     public var inputShape: [Int] { dataSource == "synthetic" ? [3, 8, 8] : CIFAR10.imageShape }
 
-    /// Builds the network (checking every layer shape) with weights drawn from `seed`.
+    /// Builds the network with weights drawn from `seed`, after checking its shapes without
+    /// allocating anything (`networkShapes`).
     public func makeNetwork<T: Real>(_: T.Type, seed: UInt64) throws(ConfigError) -> Network<T> {
+        _ = try networkShapes()
+        do { return try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed) }
+        catch { throw shapeError(error) }
+    }
+
+    /// The network's layer shapes, parameter count and flops, inferred without building it
+    /// (`inferShapes`): a `.shape` error when the layers do not fit or do not end in 10 class scores.
+    public func networkShapes() throws(ConfigError) -> NetworkShapes {
         do {
-            let net = try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed)
-            guard net.numClasses == 10 else {
-                throw ShapeError("the last layer gives \(net.numClasses) scores but the data has 10 classes")
+            let shapes = try inferShapes(inputShape: inputShape, specs: layers)
+            guard shapes.numClasses == 10 else {
+                throw ShapeError("the last layer gives \(shapes.numClasses) scores but the data has 10 classes")
             }
-            return net
-        } catch let e as ShapeError {
-            throw .shape(path: modelType == "layers" ? "model.layers" : "model", message: e.message)
+            return shapes
         } catch {
-            throw .shape(path: "model", message: "\(error)")
+            throw shapeError(error)
         }
     }
 
-    /// Checks that layer shapes fit, without keeping the network, and that a batch's
-    /// activations stay within `maxTensorElements` per tensor.
-    public func checkShapes() throws(ConfigError) {
-        let net = try makeNetwork(Float.self, seed: 0)
-        let widest = net.layers.map { $0.outputShape.reduce(1, *) }.max() ?? 0
+    private func shapeError(_ error: any Error) -> ConfigError {
+        guard let e = error as? ShapeError else { return .shape(path: "model", message: "\(error)") }
+        return .shape(path: modelType == "layers" ? "model.layers" : "model", message: e.message)
+    }
+
+    /// Checks, without allocating anything, that the layer shapes fit, that a batch's
+    /// activations stay within `maxTensorElements` per tensor, and that one trial (see
+    /// `memoryEstimate`) fits in `memoryLimit` bytes, by default the machine's physical memory.
+    public func checkShapes(memoryLimit: UInt64 = ProcessInfo.processInfo.physicalMemory) throws(ConfigError) {
+        let shapes = try networkShapes()
         let rows = max(training.batchSize, training.evalBatchSize)
-        do { _ = try checkedElementCount([rows, max(widest, inputShape.reduce(1, *))], what: "a batch of activations") }
+        do { _ = try checkedElementCount([rows, max(shapes.largestActivation, inputShape.reduce(1, *))], what: "a batch of activations") }
         catch { throw .shape(path: "training.batch_size", message: "\(error)") }
+        try checkMemory(shapes, limit: memoryLimit)
     }
 
     /// Loads (or synthesises) the data this config asks for.

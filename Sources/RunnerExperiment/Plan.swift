@@ -5,17 +5,21 @@ public struct TrialCost: Sendable {
     public let parameters: Int
     /// Floating-point operations of the whole trial (training + accuracy checks), estimated.
     public let flops: Double
+    /// Peak memory of the trial, estimated.
+    public let memory: MemoryEstimate
 }
 
+/// Work and memory of one trial, from the inferred shapes (no network is built).
 public func estimateCost(_ t: TrialPlan) throws(ConfigError) -> TrialCost {
-    let net = try t.config.makeNetwork(Float.self, seed: 0)
     let c = t.config
-    let numTrain = c.numTrain ?? (c.dataSource == "synthetic" ? 1000 : 49000)
-    let iters = Double(c.training.numEpochs * c.training.iterationsPerEpoch(numTrain: numTrain))
-    let perSample = Double(net.flopsPerSample)
+    let shapes = try c.networkShapes()
+    let numTrain = c.dataRows.train
+    let iters = Double(c.training.numEpochs) * Double(c.training.iterationsPerEpoch(numTrain: numTrain))
+    let perSample = Double(shapes.flopsPerSample)
     let train = iters * Double(c.training.batchSize) * perSample
     let checks = Double(c.training.numEpochs + 1) * Double(min(c.training.trainAccuracySamples, numTrain) + c.numVal) * perSample / 3
-    return TrialCost(parameters: net.parameterCount, flops: train + checks + Double(c.numTest) * perSample / 3)
+    return TrialCost(parameters: shapes.parameterCount, flops: train + checks + Double(c.numTest) * perSample / 3,
+                     memory: c.memoryEstimate(shapes))
 }
 
 /// Human-readable flop count (`12.3 GFLOP`).

@@ -70,7 +70,7 @@ func resolvedPath(_ path: String) -> Result<String, FileError> {
 let hostTag: String = {
     var buf = [CChar](repeating: 0, count: 256)
     gethostname(&buf, buf.count - 1)
-    let raw = String(cString: buf)
+    let raw = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let safe = String(raw.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "_" }.prefix(40))
     return safe.isEmpty ? "host" : safe
 }()

@@ -151,7 +151,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                     do { summary = try writeTrial(t, result: result, folder: folder) }
                     catch {
                         // Not complete: its summary (the completion mark) is not there.
-                        try? folder.removeRunnerFiles(["summary.csv"], in: TrialFiles(id: t.id).directory)
+                        _ = try? folder.removeRunnerFiles(["summary.csv"], in: TrialFiles(id: t.id).directory)
                         summary.status = TrialStatus.failed.rawValue
                         summary.message = "\(error)"
                     }

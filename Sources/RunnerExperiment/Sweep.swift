@@ -58,7 +58,7 @@ extension ExperimentPlan {
         var checked = Set<String>()
         for t in trials {
             let c = t.config
-            let key = "\(c.dataSource)|\(c.layers)|\(c.training.batchSize)|\(c.training.evalBatchSize)"
+            let key = c.shapeCheckKey
             guard checked.insert(key).inserted else { continue }
             do { try c.checkShapes() } catch { throw .inTrial(index: t.index, arm: t.arm, underlying: ConfigErrorBox(error)) }
         }

@@ -16,19 +16,28 @@ public final class Affine<T: Real>: Layer {
     private let dpre = Tensor<T>(shape: [0])
 
     public init(inputShape: [Int], outputs: Int, fuseReLU: Bool = false) throws {
-        guard outputs > 0 else { throw ShapeError("affine needs a positive number of outputs, got \(outputs)") }
-        _ = try checkedElementCount([inputShape.reduce(1, *), outputs], what: "affine weight")
+        self.outputShape = try Affine.outputShape(inputShape: inputShape, outputs: outputs)
         self.inputShape = inputShape
         self.inFeatures = inputShape.reduce(1, *)
         self.outFeatures = outputs
-        self.outputShape = [outputs]
         self.fuseReLU = fuseReLU
         weight = Parameter(name: "W", shape: [inFeatures, outputs], regularized: true)
         bias = Parameter(name: "b", shape: [outputs], regularized: false)
     }
 
+    /// The shape rule (shared with `inferShapes`, which allocates nothing): `[outputs]`, or a
+    /// `ShapeError` when `outputs` is not positive or the `D × outputs` weight is too large.
+    public static func outputShape(inputShape: [Int], outputs: Int) throws -> [Int] {
+        guard outputs > 0 else { throw ShapeError("affine needs a positive number of outputs, got \(outputs)") }
+        _ = try checkedElementCount([inputShape.reduce(1, *), outputs], what: "affine weight")
+        return [outputs]
+    }
+
+    /// `2·D·M` forward + `4·D·M` backward.
+    public static func flopsPerSample(inFeatures: Int, outFeatures: Int) -> Int { 6 * inFeatures * outFeatures }
+
     public var parameters: [Parameter<T>] { [weight, bias] }
-    public var flopsPerSample: Int { 6 * inFeatures * outFeatures }
+    public var flopsPerSample: Int { Affine.flopsPerSample(inFeatures: inFeatures, outFeatures: outFeatures) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         let n = x.rows

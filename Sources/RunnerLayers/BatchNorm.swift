@@ -17,13 +17,7 @@ public final class BatchNorm<T: Real>: Layer {
 
     /// `spatial` selects per-channel statistics over `(N, H, W)` for a `(C, H, W)` input.
     public init(inputShape: [Int], spatial: Bool = false, eps: Double = 1e-5, momentum: Double = 0.9) throws {
-        if spatial {
-            guard inputShape.count == 3 else { throw ShapeError("spatial_batchnorm needs a (C, H, W) input, got \(inputShape)") }
-            channels = inputShape[0]; self.spatial = inputShape[1] * inputShape[2]
-        } else {
-            guard inputShape.count == 1 else { throw ShapeError("batchnorm needs a flat (D) input, got \(inputShape); use spatial_batchnorm for images") }
-            channels = inputShape[0]; self.spatial = 1
-        }
+        (channels, self.spatial) = try BatchNorm.statistics(inputShape: inputShape, spatial: spatial)
         kind = spatial ? "spatial_batchnorm" : "batchnorm"
         self.inputShape = inputShape
         self.eps = T(eps); self.momentum = T(momentum)
@@ -34,8 +28,21 @@ public final class BatchNorm<T: Real>: Layer {
         mean = Tensor(shape: [channels]); invStd = Tensor(shape: [channels]); scratch = Tensor(shape: [2 * channels])
     }
 
+    /// The shape rule (shared with `inferShapes`, which allocates nothing): the channels
+    /// (features) and the positions per channel that each statistic covers, or a `ShapeError`.
+    public static func statistics(inputShape: [Int], spatial: Bool) throws -> (channels: Int, spatial: Int) {
+        if spatial {
+            guard inputShape.count == 3 else { throw ShapeError("spatial_batchnorm needs a (C, H, W) input, got \(inputShape)") }
+            return (inputShape[0], inputShape[1] * inputShape[2])
+        }
+        guard inputShape.count == 1 else { throw ShapeError("batchnorm needs a flat (D) input, got \(inputShape); use spatial_batchnorm for images") }
+        return (inputShape[0], 1)
+    }
+
+    public static func flopsPerSample(channels: Int, spatial: Int) -> Int { 16 * channels * spatial }
+
     public var parameters: [Parameter<T>] { [gamma, beta] }
-    public var flopsPerSample: Int { 16 * channels * spatial }
+    public var flopsPerSample: Int { BatchNorm.flopsPerSample(channels: channels, spatial: spatial) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         let n = x.rows

@@ -24,6 +24,18 @@ public final class Conv2D<T: Real>: Layer {
     private let cols = Tensor<T>(shape: [0]), dcols = Tensor<T>(shape: [0]), tmp = Tensor<T>(shape: [1])
 
     public init(inputShape: [Int], filters: Int, height: Int, width: Int, stride: Int, pad: Int) throws {
+        geometry = try Conv2D.geometry(inputShape: inputShape, filters: filters, height: height, width: width, stride: stride, pad: pad)
+        self.inputShape = inputShape
+        self.outputShape = [filters, geometry.outHeight, geometry.outWidth]
+        let c = inputShape[0]
+        fanIn = c * height * width
+        weight = Parameter(name: "W", shape: [filters, c, height, width], regularized: true)
+        bias = Parameter(name: "b", shape: [filters], regularized: false)
+    }
+
+    /// The shape rule (shared with `inferShapes`, which allocates nothing): the geometry of
+    /// this convolution of a `(C, H, W)` input, or the `ShapeError` saying why there is none.
+    public static func geometry(inputShape: [Int], filters: Int, height: Int, width: Int, stride: Int, pad: Int) throws -> ConvGeometry {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ShapeError("conv needs a (C, H, W) input, got \(inputShape)")
         }
@@ -37,26 +49,24 @@ public final class Conv2D<T: Real>: Layer {
         let wshape = [filters, c, height, width]
         _ = try checkedElementCount(wshape, what: "conv weight")
         _ = try checkedElementCount([filters, h + 2 * pad, w + 2 * pad], what: "conv output")
-        func check(_ dim: String, _ n: Int, _ k: Int) throws -> Int {
-            if let o = ConvGeometry.outputSize(input: n, kernel: k, stride: stride, pad: pad) { return o }
+        func check(_ dim: String, _ n: Int, _ k: Int) throws {
+            if ConvGeometry.outputSize(input: n, kernel: k, stride: stride, pad: pad) != nil { return }
             let span = n + 2 * pad - k
             let why = span < 0 ? "the filter is larger than the padded input"
                 : "1 + (\(n) + 2·\(pad) − \(k))/\(stride) = 1 + \(span)/\(stride) is not an integer"
             throw ShapeError("conv: input \(inputShape) with filters \(wshape) (stride \(stride), pad \(pad)) gives no valid output \(dim): \(why)")
         }
-        let oh = try check("height", h, height)
-        let ow = try check("width", w, width)
-        geometry = ConvGeometry(channels: c, height: h, width: w, filters: filters, kernelHeight: height, kernelWidth: width,
-                                stride: stride, pad: pad)
-        self.inputShape = inputShape
-        self.outputShape = [filters, oh, ow]
-        fanIn = c * height * width
-        weight = Parameter(name: "W", shape: wshape, regularized: true)
-        bias = Parameter(name: "b", shape: [filters], regularized: false)
+        try check("height", h, height)
+        try check("width", w, width)
+        return ConvGeometry(channels: c, height: h, width: w, filters: filters, kernelHeight: height, kernelWidth: width,
+                            stride: stride, pad: pad)
     }
 
+    /// `2·F·K·P` forward, the same for `dW` and again for `dx` when the input gradient is needed.
+    public static func flopsPerSample(_ g: ConvGeometry, inputGradient: Bool) -> Int { (inputGradient ? 3 : 2) * g.forwardFlops }
+
     public var parameters: [Parameter<T>] { [weight, bias] }
-    public var flopsPerSample: Int { (needsInputGradient ? 3 : 2) * geometry.forwardFlops }
+    public var flopsPerSample: Int { Conv2D.flopsPerSample(geometry, inputGradient: needsInputGradient) }
 
     private func prepareScratch(batch n: Int, withDx: Bool) -> Int {
         let chunk = geometry.chunk(batch: n)

@@ -13,13 +13,20 @@ public final class Dropout<T: Real>: Layer {
     private var lastMode = Mode.test
 
     public init(inputShape: [Int], p: Double, seed: UInt64 = 0) throws {
-        guard p >= 0, p < 1 else { throw ShapeError("dropout p must be in [0, 1), got \(p)") }
+        try Dropout.check(p: p)
         self.inputShape = inputShape
         self.p = p
         rng = SeededGenerator(seed: seed)
     }
 
-    public var flopsPerSample: Int { 3 * inputShape.reduce(1, *) }
+    /// The layer's rule (shared with `inferShapes`): `p` must be in [0, 1).
+    public static func check(p: Double) throws {
+        guard p >= 0, p < 1 else { throw ShapeError("dropout p must be in [0, 1), got \(p)") }
+    }
+
+    public static func flopsPerSample(inputShape: [Int]) -> Int { 3 * inputShape.reduce(1, *) }
+
+    public var flopsPerSample: Int { Dropout.flopsPerSample(inputShape: inputShape) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         lastMode = mode

@@ -4,12 +4,15 @@
 public final class Flatten<T: Real>: Layer {
     public let kind = "flatten"
     public let inputShape: [Int]
-    public var outputShape: [Int] { [inputShape.reduce(1, *)] }
+    public var outputShape: [Int] { Flatten.outputShape(inputShape: inputShape) }
     public var needsInputGradient = true
     private let output = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0])
 
     public init(inputShape: [Int]) { self.inputShape = inputShape }
-    public var flopsPerSample: Int { 0 }
+    /// The shape rule (shared with `inferShapes`): one flat vector of every input element.
+    public static func outputShape(inputShape: [Int]) -> [Int] { [inputShape.reduce(1, *)] }
+    public static var flopsPerSample: Int { 0 }
+    public var flopsPerSample: Int { Flatten.flopsPerSample }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         output.copy(from: x)

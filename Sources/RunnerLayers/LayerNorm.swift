@@ -11,17 +11,24 @@ public final class LayerNorm<T: Real>: Layer {
     private let output = Tensor<T>(shape: [0]), xhat = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0]), invStd = Tensor<T>(shape: [0])
 
     public init(inputShape: [Int], eps: Double = 1e-5) throws {
-        guard inputShape.count == 1 else { throw ShapeError("layernorm needs a flat (D) input, got \(inputShape)") }
+        features = try LayerNorm.features(inputShape: inputShape)
         self.inputShape = inputShape
-        features = inputShape[0]
         self.eps = T(eps)
         gamma = Parameter(name: "gamma", shape: [features], regularized: false)
         beta = Parameter(name: "beta", shape: [features], regularized: false)
         gamma.value.fill(1)
     }
 
+    /// The shape rule (shared with `inferShapes`): the features of a flat input, or a `ShapeError`.
+    public static func features(inputShape: [Int]) throws -> Int {
+        guard inputShape.count == 1 else { throw ShapeError("layernorm needs a flat (D) input, got \(inputShape)") }
+        return inputShape[0]
+    }
+
+    public static func flopsPerSample(features: Int) -> Int { 16 * features }
+
     public var parameters: [Parameter<T>] { [gamma, beta] }
-    public var flopsPerSample: Int { 16 * features }
+    public var flopsPerSample: Int { LayerNorm.flopsPerSample(features: features) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         let n = x.rows

@@ -15,6 +15,14 @@ public final class MaxPool<T: Real>: Layer {
     private let output = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0])
 
     public init(inputShape: [Int], height: Int, width: Int, stride: Int) throws {
+        geometry = try MaxPool.geometry(inputShape: inputShape, height: height, width: width, stride: stride)
+        self.inputShape = inputShape
+        self.outputShape = [inputShape[0], geometry.outHeight, geometry.outWidth]
+    }
+
+    /// The shape rule (shared with `inferShapes`, which allocates nothing): the geometry of
+    /// this pool over a `(C, H, W)` input, or the `ShapeError` saying why there is none.
+    public static func geometry(inputShape: [Int], height: Int, width: Int, stride: Int) throws -> PoolGeometry {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ShapeError("maxpool needs a (C, H, W) input, got \(inputShape)")
         }
@@ -22,20 +30,23 @@ public final class MaxPool<T: Real>: Layer {
             throw ShapeError("maxpool needs a positive window and stride, got \(height)×\(width) stride \(stride)")
         }
         let (h, w) = (inputShape[1], inputShape[2])
-        func check(_ dim: String, _ n: Int, _ k: Int) throws -> Int {
-            if let o = ConvGeometry.outputSize(input: n, kernel: k, stride: stride, pad: 0) { return o }
+        func check(_ dim: String, _ n: Int, _ k: Int) throws {
+            if ConvGeometry.outputSize(input: n, kernel: k, stride: stride, pad: 0) != nil { return }
             let why = n < k ? "the window is larger than the input"
                 : "1 + (\(n) − \(k))/\(stride) is not an integer"
             throw ShapeError("maxpool: input \(inputShape) with a \(height)×\(width) window (stride \(stride)) gives no valid output \(dim): \(why)")
         }
-        let oh = try check("height", h, height)
-        let ow = try check("width", w, width)
-        geometry = PoolGeometry(height: h, width: w, poolHeight: height, poolWidth: width, stride: stride)
-        self.inputShape = inputShape
-        self.outputShape = [inputShape[0], oh, ow]
+        try check("height", h, height)
+        try check("width", w, width)
+        return PoolGeometry(height: h, width: w, poolHeight: height, poolWidth: width, stride: stride)
     }
 
-    public var flopsPerSample: Int { 2 * outputShape.reduce(1, *) * geometry.poolHeight * geometry.poolWidth }
+    /// About one comparison per window element, forward and backward.
+    public static func flopsPerSample(outputShape: [Int], _ g: PoolGeometry) -> Int {
+        2 * outputShape.reduce(1, *) * g.poolHeight * g.poolWidth
+    }
+
+    public var flopsPerSample: Int { MaxPool.flopsPerSample(outputShape: outputShape, geometry) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         let n = x.rows

@@ -8,7 +8,8 @@ public final class ReLU<T: Real>: Layer {
     private let dx = Tensor<T>(shape: [0])
 
     public init(inputShape: [Int]) { self.inputShape = inputShape }
-    public var flopsPerSample: Int { 2 * inputShape.reduce(1, *) }
+    public static func flopsPerSample(inputShape: [Int]) -> Int { 2 * inputShape.reduce(1, *) }
+    public var flopsPerSample: Int { ReLU.flopsPerSample(inputShape: inputShape) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         output.resize(x.shape)

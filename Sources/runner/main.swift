@@ -250,24 +250,31 @@ func run(_ o: Options) throws -> Int32 {
     installInterruptHandler()
     let cache = DataCache()
     // Data of the trials still to run is loaded up front, so a missing or malformed file
-    // stops the run at once with the file's name (finished trials need no data).
-    for t in selected where !o.has("--fresh") ? !isTrialComplete(t, experimentDir: plan.directory) : true {
+    // stops the run at once with the file's name (finished trials need no data), before
+    // anything is written.
+    let existing = try? ResultsFolder(plan.directory, create: false)
+    for t in selected where o.has("--fresh") || !(existing.map { isTrialComplete(t, folder: $0) } ?? false) {
         _ = try cache.data(for: t.config)
     }
     let report = try runExperiment(plan, options: options, cache: cache) { display.handle($0) }
     if !report.staleTrialDirs.isEmpty {
-        say("note: \(report.staleTrialDirs.count) trial folder(s) in \(plan.directory)/trials were run with a different config and are not part of this experiment (ignored; --fresh removes them)")
+        say("note: \(report.staleTrialDirs.count) trial folder(s) in \(plan.directory)/trials were run with a different config and are not part of this experiment; they are kept and left out of the summary (a run with --fresh deletes their results)")
     }
     if report.skipped > 0 && !o.has("--quiet") {
-        say("\(report.skipped) trial\(report.skipped == 1 ? " was" : "s were") already finished and skipped (--fresh reruns everything)")
+        say("\(report.skipped) trial\(report.skipped == 1 ? " was" : "s were") already finished and skipped (--fresh deletes their results and reruns them)")
+    }
+    if report.byOtherProcesses > 0 && !o.has("--quiet") {
+        say("\(report.byOtherProcesses) trial\(report.byOtherProcesses == 1 ? " was" : "s were") run by another runner process sharing \(plan.directory)/")
     }
     let (complete, missing) = (report.complete, report.missing)
     var plotNote = ""
+    var plotsFailed = false
     do {
         let files = try writeResultPlots(directory: plan.directory, name: plan.name)
-        if !files.isEmpty { plotNote = "plots: " + files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ") + " (gnuplot \(plan.directory)/plots.gp for PNGs)" }
+        if !files.isEmpty { plotNote = "plots: " + files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ") + " (gnuplot \(shellQuote(plan.directory + "/plots.gp")) for PNGs)" }
     } catch {
-        eprint("note: could not draw the plots: \(error)")
+        eprint("error: the figures are not up to date: \(error)")
+        plotsFailed = true
     }
     let table = bestTrialsTable(complete)
     if !table.isEmpty && !o.has("--quiet") {
@@ -285,7 +292,7 @@ func run(_ o: Options) throws -> Int32 {
         eprint("interrupted: \(missingSelected.count) trial(s) not finished; run the same command again to resume")
         return 130
     }
-    return report.failed.isEmpty && missingSelected.isEmpty ? 0 : 1
+    return report.failed.isEmpty && missingSelected.isEmpty && !plotsFailed ? 0 : 1
 }
 
 func validate(_ o: Options) throws -> Int32 {
@@ -297,7 +304,8 @@ func validate(_ o: Options) throws -> Int32 {
 
 func planCommand(_ o: Options) throws -> Int32 {
     let plan = try loadPlan(o)
-    var rows = [["#", "id", "arm"] + plan.sweptPaths + ["params", "work"]]
+    try plan.checkShapes()
+    var rows = [["#", "id", "arm"] + plan.sweptPaths + ["params", "work", "memory"]]
     var total = 0.0
     for t in plan.trials {
         let cost: TrialCost
@@ -307,19 +315,19 @@ func planCommand(_ o: Options) throws -> Int32 {
             if case .string(let s) = p.value { return s }
             if case .number(let x) = p.value { return JSON.format(x) }
             return p.value.compact
-        } + ["\(cost.parameters)", formatFlops(cost.flops)])
+        } + ["\(cost.parameters)", formatFlops(cost.flops), formatBytes(cost.memory.total)])
     }
     let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
     say("\(plan.name): \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s") → \(plan.directory)/")
     if let d = plan.trials.first?.config.description, !d.isEmpty { say(d) }
     for r in rows { say(r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)) }
-    say("total work ≈ \(formatFlops(total))")
+    say("total work ≈ \(formatFlops(total)); memory is per trial (trials running in parallel each need theirs)")
     let n = plan.trials.count
-    let cfg = o.positional[0]
-    let data = o.values["--data"].map { " --data \($0)" } ?? ""
+    let cfg = shellQuote(o.positional[0])
+    let data = o.values["--data"].map { " --data \(shellQuote($0))" } ?? ""
     say("""
 
-    on a cluster (every process writes into \(plan.directory)/, then `runner merge \(plan.directory)`):
+    on a cluster (every process writes into \(plan.directory)/, then `runner merge \(shellQuote(plan.directory))`):
       Slurm:        runner slurm \(cfg)\(data) --max-parallel 8 --submit
       GNU parallel: seq 0 \(n - 1) | parallel -j 8 --joblog \(plan.name).joblog runner run \(cfg)\(data) --trial {} --quiet
                     (rerun failed jobs: add --resume-failed)
@@ -335,17 +343,17 @@ func merge(_ o: Options) throws -> Int32 {
         throw UsageError(message: "\(dir) is not a results folder (no experiment.json)")
     }
     let plan = try ExperimentPlan.fromResults(directory: dir)
-    let (complete, missing) = try writeSweepTables(plan: plan, directory: dir)
+    let (complete, missing) = try writeSweepTablesLocked(plan: plan, folder: try ResultsFolder(dir, create: false))
     let plots = (try? writeResultPlots(directory: dir, name: plan.name)) ?? []
     say("\(plan.name): \(complete.count) of \(plan.trials.count) trials complete → \(dir)/summary.csv" + (plots.isEmpty ? "" : " (+ \(plots.count) plot files)"))
     let failed = complete.filter { $0.status == "failed" }
-    let config = plan.configPath ?? "CONFIG.json"
-    let data = plan.dataOverride.map { " --data \($0)" } ?? ""
+    let config = plan.configPath.map(shellQuote) ?? "CONFIG.json"
+    let data = plan.dataOverride.map { " --data \(shellQuote($0))" } ?? ""
     if !missing.isEmpty {
         say("missing (\(missing.count)):")
         for t in missing { say("  t\(t.index) \(t.arm ?? "")  →  runner run \(config)\(data) --trial \(t.index)") }
     }
-    for s in failed { say("failed: t\(s.index) \(s.message)  →  runner run \(config)\(data) --trial \(s.index) --fresh") }
+    for s in failed { say("failed: t\(s.index) \(s.message)  →  runner run \(config)\(data) --trial \(s.index)") }
     if complete.count > 0 { say(bestTrialsTable(complete)) }
     return missing.isEmpty && failed.isEmpty ? 0 : 1
 }
@@ -358,18 +366,19 @@ func writeResultPlots(directory: String, name: String) throws -> [String] {
 func slurm(_ o: Options) throws -> Int32 {
     let plan = try loadPlan(o)
     let runnerPath = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-    let scripts = SlurmScripts(plan: plan, runner: runnerPath, configPath: plan.configPath ?? o.positional[0],
+    let scripts = try SlurmScripts(plan: plan, runner: runnerPath, configPath: plan.configPath ?? o.positional[0],
                                workingDirectory: FileManager.default.currentDirectoryPath,
                                partition: o.values["--partition"], time: o.values["--time"],
                                cpusPerTask: try positiveInt(o, "--cpus-per-task") ?? 1,
                                maxParallel: try positiveInt(o, "--max-parallel"), dataOverride: plan.dataOverride)
     let dir = absolute(plan.directory) + "/slurm"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try writeAtomically(scripts.array, to: dir + "/array.sbatch")
-    try writeAtomically(scripts.merge, to: dir + "/merge.sbatch")
+    let folder = try ResultsFolder(plan.directory, create: true)
+    try folder.write(scripts.array, to: "slurm/array.sbatch")
+    try folder.write(scripts.merge, to: "slurm/merge.sbatch")
     say("wrote \(dir)/array.sbatch (\(plan.trials.count) tasks) and \(dir)/merge.sbatch")
     guard o.has("--submit") else {
-        say("submit with:  jid=$(sbatch --parsable \(dir)/array.sbatch) && sbatch --dependency=afterany:$jid \(dir)/merge.sbatch")
+        say("submit with:  jid=$(sbatch --parsable \(shellQuote(dir + "/array.sbatch"))) && sbatch --dependency=afterany:$jid \(shellQuote(dir + "/merge.sbatch"))")
         return 0
     }
     func sbatch(_ args: [String]) throws -> String {
@@ -393,9 +402,10 @@ func slurm(_ o: Options) throws -> Int32 {
 
 func initCommand(_ o: Options) throws -> Int32 {
     guard let name = o.positional.first, o.positional.count == 1 else { throw UsageError(message: "usage: runner init NAME") }
-    let path = name.hasSuffix(".json") ? name : name + ".json"
-    guard !FileManager.default.fileExists(atPath: path) else { throw UsageError(message: "\(path) exists; choose another name") }
-    let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    let stem = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+    do { try Schema.checkName(stem, path: "NAME") } catch { throw UsageError(message: "\(error) (runner init writes NAME.json in the current folder)") }
+    let path = stem + ".json"
+    guard (try? FileManager.default.attributesOfItem(atPath: path)) == nil else { throw UsageError(message: "\(path) exists; choose another name") }
     try writeAtomically(starterConfig(name: stem), to: path)
     say("wrote \(path): edit it, check it with `runner validate \(path)`, run it with `runner \(path)`")
     return 0
@@ -436,6 +446,8 @@ func main() -> Int32 {
         eprint("config error: \(e)"); return 2
     } catch let e as DataError {
         eprint("data error: \(e)"); return 1
+    } catch let e as FileError {
+        eprint("error: \(e)"); return 1
     } catch {
         eprint("error: \(error)"); return 1
     }

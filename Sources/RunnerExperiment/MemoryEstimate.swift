@@ -1,0 +1,139 @@
+import Foundation
+
+/// Bytes one trial holds at its peak, estimated from the inferred shapes (`inferShapes`;
+/// nothing is allocated), so a config that cannot fit the machine is a config error at
+/// `validate` time rather than an out-of-memory kill or a "failed to allocate" trap mid-run.
+///
+/// The model (E = 4 bytes for float32, 8 for float64; P = parameters; N = max(batch_size,
+/// eval_batch_size) rows, since a layer's buffers keep their largest size):
+/// - parameters: P·E, plus batchnorm's per-channel running statistics and scratch (6·C·E);
+/// - gradients: P·E (every `Parameter` has a gradient of its size);
+/// - optimizer state: k·P·E with k = 0 for sgd, 1 for sgd_momentum, nesterov, rmsprop and
+///   adagrad, 2 for adam (the buffers `Optimizer.init` allocates);
+/// - best-model copy: (P + 2·C)·E, the Solver's `snapshot()` of the parameters and the
+///   batchnorm running statistics;
+/// - activations: N·E times the per-row elements each layer keeps (`activationElements`),
+///   the conv layers' im2col scratch, the gathered input batch and the score gradient,
+///   plus labels and indices. Per layer (`out`/`in` = output/input elements per row; the
+///   input gradient `in` is not kept by the first layer): affine out + in (+ out when it
+///   applies the relu after it), relu out + in, batchnorm 2·out + in (output, x̂, dx),
+///   layernorm 2·out + in + 1, dropout 2·out + in when p > 0 (output, mask, dx; p = 0
+///   passes its input through), flatten and maxpool out + in, conv out + in;
+/// - data: train + val + test rows × (input size × 4 bytes of Float + a 4-byte label),
+///   whatever the dtype, plus 8 bytes per training row for the Solver's permutation; for
+///   cifar10 also the raw records read while loading (the training files hold at most
+///   50,000 rows, the test file 10,000, so the rows are capped there);
+/// - loss history: 8 bytes per iteration kept by the Solver, and ~250 more while
+///   loss.csv is formatted when the trial is written (measured: 255 B per iteration).
+///
+/// Against the measured peak RSS of `runner run` (fc with adam, fc float64 + batchnorm +
+/// dropout, a two-conv net with batch 1000, 2·10⁶ synthetic rows, a 20000-unit layer with
+/// batch 2000) the estimate was 0.81–1.03 of the real peak: the runtime's own ~20 MB, the
+/// allocator's slack and small arrays are left out, so read it as "within a factor of 1.5".
+public struct MemoryEstimate: Equatable, Sendable {
+    public var parameters = 0.0
+    public var gradients = 0.0
+    public var optimizerState = 0.0
+    public var bestCopy = 0.0
+    public var activations = 0.0
+    public var data = 0.0
+    public var history = 0.0
+    /// Rows of the activations' batch, N.
+    public var batchRows = 0
+
+    public var total: Double { parameters + gradients + optimizerState + bestCopy + activations + data + history }
+
+    /// The parts in a fixed order, with the config path that controls each.
+    public func parts(_ c: ExperimentConfig) -> [(name: String, bytes: Double, path: String)] {
+        let rows = c.dataRows
+        let dataPath = rows.train >= max(rows.val, rows.test) ? "data.num_train" : rows.val >= rows.test ? "data.num_val" : "data.num_test"
+        return [("parameters", parameters, "model"), ("gradients", gradients, "model"),
+                ("optimizer state", optimizerState, "model"), ("best-model copy", bestCopy, "model"),
+                ("activations of \(batchRows) rows", activations,
+                 c.training.batchSize >= c.training.evalBatchSize ? "training.batch_size" : "training.eval_batch_size"),
+                ("data", data, dataPath), ("loss history", history, "training.num_epochs")]
+    }
+}
+
+extension ExperimentConfig {
+    /// Rows the data source will hold (upper bounds for cifar10, whose files are read later).
+    public var dataRows: (train: Int, val: Int, test: Int) {
+        if dataSource == "synthetic" { return (numTrain ?? 1000, numVal, numTest) }
+        let files = 50_000, testFile = 10_000
+        let val = min(numVal, files)
+        return (min(numTrain ?? files - val, files - val), val, min(numTest, testFile))
+    }
+
+    /// The memory one trial of this config needs (see `MemoryEstimate`).
+    public func memoryEstimate(_ shapes: NetworkShapes) -> MemoryEstimate {
+        let e = Double(dtype == "float64" ? 8 : 4)
+        let n = max(training.batchSize, training.evalBatchSize)
+        var m = MemoryEstimate()
+        m.batchRows = n
+        let p = Double(shapes.parameterCount)
+        var channels = 0.0, perRow = 0.0, scratch = 0.0
+        for l in shapes.layers where !l.fusedIntoPrevious {
+            let out = Double(l.outputCount), dx = l.isFirst ? 0 : Double(l.inputCount)
+            switch l.spec {
+            case .affine: perRow += out + dx + (l.fusesReLU ? out : 0)
+            case .batchnorm, .spatialBatchnorm:
+                channels += Double(l.parameterCount / 2)
+                perRow += 2 * out + dx
+            case .layernorm: perRow += 2 * out + dx + 1
+            case .dropout(let rate): perRow += rate > 0 ? 2 * out + dx : 0
+            case .relu, .flatten, .maxpool: perRow += out + dx
+            case let .conv(f, hh, ww, stride, pad):
+                perRow += out + dx
+                let g = ConvGeometry(channels: l.inputShape[0], height: l.inputShape[1], width: l.inputShape[2],
+                                     filters: f, kernelHeight: hh, kernelWidth: ww, stride: stride, pad: pad)
+                let chunk = g.chunk(batch: n)
+                scratch += Double(g.colsCount(chunk: chunk)) * (l.isFirst ? 1 : 2) + Double(g.tmpCount(chunk: chunk))
+            }
+        }
+        let inputSize = Double(inputShape.reduce(1, *))
+        m.parameters = (p + 6 * channels) * e
+        m.gradients = p * e
+        let buffers: Double = switch optimizer.kind {
+        case .sgd: 0
+        case .sgd_momentum, .nesterov, .rmsprop, .adagrad: 1
+        case .adam: 2
+        }
+        m.optimizerState = buffers * p * e
+        m.bestCopy = (p + 2 * channels) * e
+        // + the gathered input batch and dscores; labels, predictions and indices (4 + 4 + 8 bytes a row).
+        m.activations = (Double(n) * (perRow + inputSize + Double(shapes.numClasses)) + scratch) * e + 16 * Double(n)
+        let rows = dataRows
+        let total = Double(rows.train) + Double(rows.val) + Double(rows.test)
+        m.data = total * (inputSize * 4 + 4) + 8 * Double(rows.train)
+        // cifar10: every record of the training files and the test rows, as pixel bytes and an Int32 label, while loading.
+        if dataSource != "synthetic" { m.data += (50_000 + Double(rows.test)) * (inputSize + 4) }
+        let iterations = Double(training.numEpochs) * Double(training.iterationsPerEpoch(numTrain: rows.train))
+        m.history = iterations * 256
+        return m
+    }
+
+    /// Throws when one trial needs more than `limit` bytes: an `.invalidValue` at the path
+    /// of the largest part (the model, the batch size, the data or the epochs), giving the
+    /// total, its parts and the limit.
+    func checkMemory(_ shapes: NetworkShapes, limit: UInt64) throws(ConfigError) {
+        let m = memoryEstimate(shapes)
+        guard m.total > Double(limit) else { return }
+        let parts = m.parts(self).filter { $0.bytes > 0 }
+        let path = parts.max { $0.bytes < $1.bytes }?.path ?? "model"
+        let list = parts.map { "\($0.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")
+        throw .invalidValue(path: path, message: "this trial would need about \(formatBytes(m.total)) of memory (\(list)); this machine has \(formatBytes(Double(limit)))")
+    }
+
+    /// Everything `checkShapes` reads: trials with the same key pass or fail together.
+    public var shapeCheckKey: String {
+        "\(dataSource)|\(numTrain ?? -1)|\(numVal)|\(numTest)|\(dtype)|\(layers)|\(optimizer.kind)|"
+            + "\(training.batchSize)|\(training.evalBatchSize)|\(training.numEpochs)"
+    }
+}
+
+/// Human-readable byte count in decimal units (`1.5 GB` = 1.5·10⁹ bytes).
+public func formatBytes(_ b: Double) -> String {
+    let units = [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]
+    for (scale, name) in units where b >= scale { return String(format: "%.1f %@", b / scale, name) }
+    return String(format: "%.0f B", b)
+}
