@@ -109,19 +109,22 @@ public func writeFileAtomically(_ data: Data, to path: String) throws(FileError)
 /// results folder, such as the config `runner init` writes).
 public func writeAtomically(_ text: String, to path: String) throws(FileError) {
     let dir = (path as NSString).deletingLastPathComponent
-    if !dir.isEmpty, pathKind(dir) != .directory {
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        catch { throw FileError("create the folder", dir, errno: (error as NSError).underlyingErrorCode) }
-    }
+    if !dir.isEmpty, pathKind(dir) != .directory { try makeDirectories(dir, action: "create the folder") }
     try writeFileAtomically(Data(text.utf8), to: path)
 }
 
-extension NSError {
-    /// The POSIX code behind a Foundation error, when there is one.
-    var underlyingErrorCode: Int32 {
-        if domain == NSPOSIXErrorDomain { return Int32(code) }
-        if let u = userInfo[NSUnderlyingErrorKey] as? NSError { return u.underlyingErrorCode }
-        return EIO
+/// `mkdir -p`: creates `path` and the folders above it, with the real cause on failure
+/// (a part of the path that is a file is named).
+func makeDirectories(_ path: String, action: String) throws(FileError) {
+    var missing: [String] = []
+    var p = path
+    while !p.isEmpty, p != "/", pathKind(p) == .missing {
+        missing.append(p)
+        p = (p as NSString).deletingLastPathComponent
+    }
+    if !p.isEmpty, p != "/", pathKind(p) == .file { throw FileError(action, path, "\(p) is a file, not a folder") }
+    for d in missing.reversed() where mkdir(d, 0o755) != 0 && errno != EEXIST {
+        throw FileError(action, path, errno: errno)
     }
 }
 
@@ -140,14 +143,7 @@ public struct ResultsFolder: Sendable {
         switch pathKind(path) {
         case .missing:
             guard create else { throw FileError("open", path, "no such folder") }
-            do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-            catch {
-                // Name the part of the path that is in the way, when it is a file.
-                var p = (path as NSString).deletingLastPathComponent
-                while !p.isEmpty, p != "/", pathKind(p) == .missing { p = (p as NSString).deletingLastPathComponent }
-                if !p.isEmpty, pathKind(p) == .file { throw FileError("create the results folder", path, "\(p) is a file, not a folder") }
-                throw FileError("create the results folder", path, errno: (error as NSError).underlyingErrorCode)
-            }
+            try makeDirectories(path, action: "create the results folder")
         case .file, .other:
             throw FileError("use the results folder", path, "it exists and is not a folder")
         case .directory, .symlink:

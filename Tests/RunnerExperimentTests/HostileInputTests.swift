@@ -294,6 +294,37 @@ final class HostileInputTests: XCTestCase {
         return found
     }
 
+    /// Seeded random command lines (commands, options, values, hostile strings): the runner
+    /// always exits 0, 1 or 2, never by a signal, and writes nothing outside results/.
+    func testFuzzedArguments() throws {
+        guard shardRunnerBinary() != nil else { throw XCTSkip("runner executable not built next to the tests") }
+        let root = tempDir("argfuzz")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let work = root + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try Self.config().write(toFile: work + "/c.json", atomically: false, encoding: .utf8)
+        let words = ["run", "validate", "plan", "merge", "plot", "slurm", "init", "help", "config", "c.json", "results/ok", "nope.json",
+                     "--jobs", "-j", "--data", "--shard", "--trial", "--fresh", "--quiet", "--verbose", "--help", "--version", "--partition",
+                     "--time", "--cpus-per-task", "--max-parallel", "--jobs=2", "--shard=0/2", "0", "1", "-1", "2/3", "3/2", "1e9",
+                     "99999999999999999999", "", " ", "\n", "a\nb", "../..", "/", ".", "$(touch \(Self.marker))", "`touch \(Self.marker)`",
+                     "x'y", "\"", "--", "-", "—jobs", "--jobs=", "ok.t0", String(repeating: "z", count: 300)]
+        var rng = SeededGenerator(seed: 2026)
+        let before = Self.snapshot(root, except: "work/results")
+        for _ in 0..<60 {
+            let n = 1 + rng.int(below: 4)
+            let args = (0..<n).map { _ in words[rng.int(below: words.count)] }
+            let r = try launch(args, cwd: work)
+            XCTAssertFalse(r.signaled, "\(args): killed by a signal\n\(r.stderr)")
+            XCTAssertTrue([0, 1, 2].contains(r.code), "\(args): exit \(r.code)\n\(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Fatal error"), "\(args): \(r.stderr)")
+        }
+        let after = Self.snapshot(root, except: "work/results")
+        // `runner init NAME` may write NAME.json in the working directory: the only file allowed.
+        let changed = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] && !($0.hasPrefix("work/") && $0.hasSuffix(".json") && !$0.dropFirst(5).contains("/")) }
+        XCTAssertEqual(changed.sorted(), [])
+        XCTAssertEqual(markers(in: [root]), [])
+    }
+
     func testHostileInputs() throws {
         guard shardRunnerBinary() != nil else { throw XCTSkip("runner executable not built next to the tests") }
         let cases = Self.cases

@@ -134,6 +134,40 @@ final class SharedFolderTests: XCTestCase {
         XCTAssertEqual(leftovers, [])
     }
 
+    /// A read-only results location: exit 1, the path and "read-only file system" (root:
+    /// a read-only tmpfs; otherwise a folder without write permission, "permission denied").
+    func testReadOnlyResultsFolder() throws {
+        let d = tempDir("ro")
+        let ro = d + "/ro"
+        try FileManager.default.createDirectory(atPath: ro, withIntermediateDirectories: true)
+        var mounted = false
+        if geteuid() == 0 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/mount")
+            p.arguments = ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", ro]
+            p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+            try? p.run(); p.waitUntilExit()
+            mounted = p.terminationStatus == 0
+            guard mounted else { throw XCTSkip("cannot mount a read-only tmpfs here") }
+        } else {
+            chmod(ro, 0o555)
+        }
+        defer {
+            if mounted {
+                let p = Process(); p.executableURL = URL(fileURLWithPath: "/bin/umount"); p.arguments = [ro]
+                try? p.run(); p.waitUntilExit()
+            }
+            chmod(ro, 0o755)
+            try? FileManager.default.removeItem(atPath: d)
+        }
+        try sweepConfig(out: ro, trials: 2, epochs: 1).write(toFile: d + "/c.json", atomically: true, encoding: .utf8)
+        let r = finish(try { let r = try runner(["c.json", "--quiet"], cwd: d); try r.0.run(); return r }())
+        XCTAssertEqual(r.code, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains(ro + "/shared"), r.stderr)
+        XCTAssertTrue(r.stderr.contains(mounted ? "read-only file system" : "permission denied"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("NSCocoaErrorDomain"), r.stderr)
+    }
+
     /// Temporaries an interrupted write left (kill -9 mid-write) are removed by the next run,
     /// and a trial's config.json reproduces the trial into its own results folder without
     /// touching the sweep's files.
