@@ -211,6 +211,11 @@ final class HostileInputTests: XCTestCase {
                       }))
         // 8. A valid sweep from a working directory with awkward characters: scripts quote it.
         c.append(Case(label: "valid run, slurm scripts written", config: config(sweep), args: ["slurm", "c.json"], code: 0, results: "results/ok"))
+        c.append(Case(label: "slurm scripts embed a hostile config path and --data", config: config(sweep), configFile: "we'ird $(touch \(m)12) `touch \(m)13`.json",
+                      args: ["slurm", "we'ird $(touch \(m)12) `touch \(m)13`.json", "--data", "d'; touch \(m)14; '"], code: 0, results: "results/ok"))
+        c.append(Case(label: "slurm scripts embed a command substitution in paths", config: config(sweep), configFile: "sl $(touch \(m)16) `touch \(m)17`.json",
+                      args: ["slurm", "sl $(touch \(m)16) `touch \(m)17`.json", "--data", "$(touch \(m)18)"], code: 0, results: "results/ok"))
+        c.append(Case(label: "plan prints quoted commands", config: config(sweep), configFile: "p'q.json", args: ["plan", "p'q.json", "--data", "$(touch \(m)15)"], code: 0))
         return c
     }
 
@@ -289,7 +294,7 @@ final class HostileInputTests: XCTestCase {
         var found: [String] = []
         for d in dirs {
             guard let e = FileManager.default.enumerator(atPath: d) else { continue }
-            while let p = e.nextObject() as? String { if (p as NSString).lastPathComponent.contains(Self.marker) { found.append(d + "/" + p) } }
+            while let p = e.nextObject() as? String { if (p as NSString).lastPathComponent.hasPrefix(Self.marker) { found.append(d + "/" + p) } }
         }
         return found
     }
