@@ -48,9 +48,9 @@ public struct ExperimentConfig: Sendable {
         }
         // Optimizer default learning rate depends on the type.
         let opt = resolved["optimizer"]!
-        let optType = opt["type"].flatMap { if case .string(let s) = $0 { return s }; return nil } ?? "sgd"
+        let optType = opt["type"].flatMap { if case .string(let s) = $0 { return OptimizerKind(rawValue: s) }; return nil } ?? OptimizerSettings.defaults.kind
         if case .null? = opt["learning_rate"] {
-            resolved = resolved.setting(path: ["optimizer", "learning_rate"], to: .number(optType == "adam" ? 1e-3 : 1e-2))
+            resolved = resolved.setting(path: ["optimizer", "learning_rate"], to: .number(OptimizerSettings.defaultLearningRate(for: optType)))
         }
         return try ExperimentConfig(resolved: resolved)
     }
@@ -73,7 +73,7 @@ public struct ExperimentConfig: Sendable {
         let initName = str(m["init"])
         weightInit = initName == "kaiming" ? .kaiming : initName == "xavier" ? .xavier : .scale(num(m["weight_scale"]))
         reg = num(m["reg"])
-        loss = LossKind(rawValue: str(m["loss"])) ?? .softmax
+        loss = try decodeChoice(m["loss"], path: "model.loss")
         let numClasses = 10
         switch modelType {
         case "fc":
@@ -113,7 +113,7 @@ public struct ExperimentConfig: Sendable {
             layers = specs
         }
         let o = r["optimizer"]!
-        var opt = OptimizerSettings(kind: OptimizerKind(rawValue: str(o["type"])) ?? .sgd, learningRate: num(o["learning_rate"]))
+        var opt = OptimizerSettings(kind: try decodeChoice(o["type"], path: "optimizer.type"), learningRate: num(o["learning_rate"]))
         opt.momentum = num(o["momentum"]); opt.decayRate = num(o["decay_rate"])
         opt.beta1 = num(o["beta1"]); opt.beta2 = num(o["beta2"]); opt.epsilon = num(o["epsilon"])
         opt.lrDecay = num(o["lr_decay"])
@@ -175,6 +175,15 @@ public struct ExperimentConfig: Sendable {
         }
         return try CIFAR10.load(directory: directoryOverride ?? dataDir, numTrain: numTrain, numVal: numVal, numTest: numTest)
     }
+}
+
+/// A validated choice as its enum case. Validation already checked the value against the
+/// enum's cases, so failing here is a bug in the schema, reported rather than defaulted.
+func decodeChoice<E: RawRepresentable>(_ j: JSON?, path: String) throws(ConfigError) -> E where E.RawValue == String {
+    guard case .string(let s)? = j, let e = E(rawValue: s) else {
+        throw .invalidValue(path: path, message: "internal error: \(j?.compact ?? "nothing") passed validation but is not a known \(E.self)")
+    }
+    return e
 }
 
 /// Reads and parses a config file (JSON with optional comments).

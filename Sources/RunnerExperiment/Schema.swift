@@ -65,7 +65,8 @@ public enum Schema {
     static let positive = FieldType.number(min: 0, minOpen: true, max: nil, maxOpen: false)
     static let nonNegative = FieldType.number(min: 0, minOpen: false, max: nil, maxOpen: false)
     public static let modelTypes = ["fc", "three_layer_convnet", "layers"]
-    public static let optimizerTypes = ["sgd", "sgd_momentum", "nesterov", "rmsprop", "adam", "adagrad"]
+    /// The update rules: the optimizer's own cases, in its order.
+    public static let optimizerTypes = OptimizerKind.allCases.map(\.rawValue)
 
     public static let data: [Field] = [
         Field("source", .choice(["cifar10", "synthetic"]), .string("cifar10"), "cifar10: the binary CIFAR-10 files in `dir`; synthetic: seeded Gaussian blobs (tests, smoke runs)"),
@@ -87,26 +88,32 @@ public enum Schema {
         Field("weight_scale", positive, .number(1e-2), "std of the normal initial weights (init weight_scale)"),
         Field("init", .choice(["weight_scale", "kaiming", "xavier"]), .string("weight_scale"), "weight initialisation"),
         Field("reg", nonNegative, .number(0), "L2 strength: loss += 0.5·reg·Σ‖W‖²"),
-        Field("loss", .choice(["softmax", "svm"]), .string("softmax"), "classification loss"),
+        Field("loss", .choice(LossKind.allCases.map(\.rawValue)), .string(LossKind.softmax.rawValue), "classification loss"),
     ]
 
+    // Defaults of the optimizer and training sections come from the library's settings
+    // types (`OptimizerSettings.defaults`, `TrainingSettings.defaults`): one place each.
+    static let opt = OptimizerSettings.defaults
+    static let train = TrainingSettings.defaults
+
     public static let optimizer: [Field] = [
-        Field("type", .choice(optimizerTypes), .string("sgd"), "update rule"),
-        Field("learning_rate", .optionalPositive, .null, "initial learning rate (null: 1e-3 for adam, 1e-2 otherwise)"),
-        Field("momentum", unit, .number(0.9), "sgd_momentum and nesterov"),
-        Field("decay_rate", unit, .number(0.99), "rmsprop's moving-average decay"),
-        Field("beta1", unit, .number(0.9), "adam"),
-        Field("beta2", unit, .number(0.999), "adam"),
-        Field("epsilon", positive, .number(1e-8), "rmsprop, adam, adagrad"),
-        Field("lr_decay", .number(min: 0, minOpen: true, max: 1, maxOpen: false), .number(1), "learning rate multiplier applied at the end of every epoch"),
+        Field("type", .choice(optimizerTypes), .string(opt.kind.rawValue), "update rule"),
+        Field("learning_rate", .optionalPositive, .null,
+              "initial learning rate (null: \(JSON.format(OptimizerSettings.defaultLearningRate(for: .adam))) for adam, \(JSON.format(OptimizerSettings.defaultLearningRate(for: .sgd))) otherwise)"),
+        Field("momentum", unit, .number(opt.momentum), "sgd_momentum and nesterov"),
+        Field("decay_rate", unit, .number(opt.decayRate), "rmsprop's moving-average decay"),
+        Field("beta1", unit, .number(opt.beta1), "adam"),
+        Field("beta2", unit, .number(opt.beta2), "adam"),
+        Field("epsilon", positive, .number(opt.epsilon), "rmsprop, adam, adagrad"),
+        Field("lr_decay", .number(min: 0, minOpen: true, max: 1, maxOpen: false), .number(opt.lrDecay), "learning rate multiplier applied at the end of every epoch"),
     ]
 
     public static let training: [Field] = [
-        Field("num_epochs", .int(min: 1), .number(10), "epochs; an epoch is max(num_train / batch_size, 1) iterations"),
-        Field("batch_size", .int(min: 1), .number(100), "rows per minibatch"),
-        Field("shuffle", .bool, .bool(false), "false: minibatches drawn with replacement (the course); true: a new permutation each epoch"),
-        Field("train_acc_samples", .int(min: 1), .number(1000), "training rows sampled for the train accuracy"),
-        Field("eval_batch_size", .int(min: 1), .number(100), "rows per forward pass when measuring accuracy"),
+        Field("num_epochs", .int(min: 1), .number(Double(train.numEpochs)), "epochs; an epoch is max(num_train / batch_size, 1) iterations"),
+        Field("batch_size", .int(min: 1), .number(Double(train.batchSize)), "rows per minibatch"),
+        Field("shuffle", .bool, .bool(train.shuffle), "false: minibatches drawn with replacement (the course); true: a new permutation each epoch"),
+        Field("train_acc_samples", .int(min: 1), .number(Double(train.trainAccuracySamples)), "training rows sampled for the train accuracy"),
+        Field("eval_batch_size", .int(min: 1), .number(Double(train.evalBatchSize)), "rows per forward pass when measuring accuracy"),
     ]
 
     public static let output: [Field] = [

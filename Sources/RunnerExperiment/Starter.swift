@@ -31,7 +31,8 @@ public func configReference() -> String {
     return lines.joined(separator: "\n")
 }
 
-/// A commented config with every fc-relevant field at its default and a sweep example.
+/// A commented config with every fc-relevant field at its default (a few marked "suggested"
+/// instead, with the default beside them) and a sweep example.
 public func starterConfig(name: String) -> String {
     var out = "// \(name): a runner experiment. Every field is shown with its default; delete what you\n"
     out += "// do not need. `runner help config` lists all fields, `runner validate` checks the file.\n{\n"
@@ -42,14 +43,15 @@ public func starterConfig(name: String) -> String {
         case .section(let fs):
             var s = "  // \(f.doc)\n  \"\(f.name)\": {\n"
             let applicable = fs.filter { $0.models == nil || $0.models!.contains("fc") }
-            let value: (Field) -> JSON = { g in
-                if f.name == "optimizer" && g.name == "type" { return .string("adam") }
-                if f.name == "optimizer" && g.name == "learning_rate" { return .number(1e-3) }
-                if f.name == "data" && g.name == "num_train" { return .number(1000) }
-                return g.defaultValue
-            }
+            // Values suggested for a first experiment instead of the default; each is marked.
+            let suggested: [String: JSON] = ["optimizer.type": .string("adam"), "optimizer.learning_rate": .number(1e-3), "data.num_train": .number(1000)]
             s += applicable.enumerated().map { i, g in
-                "    \"\(g.name)\": \(value(g).compact)\(i == applicable.count - 1 ? "" : ",")  // \(g.doc)"
+                let path = "\(f.name).\(g.name)"
+                let comma = i == applicable.count - 1 ? "" : ","
+                if let v = suggested[path] {
+                    return "    \"\(g.name)\": \(v.compact)\(comma)  // suggested; default \(g.defaultValue.compact): \(g.doc)"
+                }
+                return "    \"\(g.name)\": \(g.defaultValue.compact)\(comma)  // \(g.doc)"
             }.joined(separator: "\n")
             s += "\n  }"
             sections.append(s)
@@ -70,4 +72,43 @@ public func starterConfig(name: String) -> String {
     }
     out += sections.joined(separator: ",\n") + "\n}\n"
     return out
+}
+
+/// The README's table of config fields (between `<!-- schema:begin -->` and
+/// `<!-- schema:end -->`), generated from the schema; a test keeps the README in step.
+public func schemaMarkdownTable() -> String {
+    func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+    func def(_ f: Field) -> String {
+        if f.name == "name" { return "the config file name" }
+        if case .section = f.type { return "" }
+        return "`" + cell(f.defaultValue.compact) + "`"
+    }
+    func expected(_ t: FieldType) -> String {
+        guard case let .number(lo, loOpen, hi, hiOpen) = t else { return cell(t.expectation) }
+        switch (lo, hi) {
+        case let (l?, h?): return "a number in \(loOpen ? "(" : "[")\(JSON.format(l)), \(JSON.format(h))\(hiOpen ? ")" : "]")"
+        case let (l?, nil): return "a number \(loOpen ? ">" : "≥") \(JSON.format(l))"
+        default: return "a number"
+        }
+    }
+    var rows = ["| field | default | expected | meaning |", "|---|---|---|---|"]
+    for f in Schema.top {
+        switch f.type {
+        case .section(let fs):
+            for g in fs {
+                let models = g.models.map { " (model type " + $0.joined(separator: ", ") + ")" } ?? ""
+                rows.append("| `\(f.name).\(g.name)` | \(def(g)) | \(expected(g.type)) | \(cell(g.doc))\(models) |")
+            }
+        case .sweep:
+            rows.append("| `sweep` | none | \(cell(f.type.expectation)) | \(cell(f.doc)) (see [Sweeps](#sweeps)) |")
+        default:
+            rows.append("| `\(f.name)` | \(def(f)) | \(expected(f.type)) | \(cell(f.doc)) |")
+        }
+    }
+    let layers = Schema.layerFields.keys.sorted().map { k in
+        let fs = Schema.layerFields[k] ?? []
+        return "`\(k)`" + (fs.isEmpty ? "" : " (" + fs.map { $0.name + ($0.defaultValue == .null ? "" : " " + $0.defaultValue.compact) }.joined(separator: ", ") + ")")
+    }
+    rows.append("| `model.layers[i].type` | | a layer type | " + cell(layers.joined(separator: ", ")) + " |")
+    return rows.joined(separator: "\n") + "\n"
 }

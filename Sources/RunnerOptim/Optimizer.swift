@@ -19,8 +19,14 @@ public struct OptimizerSettings: Equatable, Sendable {
 
     public init(kind: OptimizerKind, learningRate: Double? = nil) {
         self.kind = kind
-        self.learningRate = learningRate ?? (kind == .adam ? 1e-3 : 1e-2)
+        self.learningRate = learningRate ?? OptimizerSettings.defaultLearningRate(for: kind)
     }
+
+    /// The learning rate used when none is given: 1e-3 for adam, 1e-2 for the others.
+    public static func defaultLearningRate(for kind: OptimizerKind) -> Double { kind == .adam ? 1e-3 : 1e-2 }
+
+    /// Every default in one place (the config schema reads its defaults from here).
+    public static let defaults = OptimizerSettings(kind: .sgd)
 }
 
 /// Per-parameter optimizer state and the in-place update of every parameter.

@@ -14,6 +14,9 @@ public struct TrainingSettings: Equatable, Sendable {
     public var evalBatchSize = 100
     public init(numEpochs: Int, batchSize: Int) { self.numEpochs = numEpochs; self.batchSize = batchSize }
 
+    /// Every default in one place (the config schema reads its defaults from here).
+    public static let defaults = TrainingSettings(numEpochs: 10, batchSize: 100)
+
     public func iterationsPerEpoch(numTrain: Int) -> Int { max(numTrain / batchSize, 1) }
 }
 
