@@ -33,85 +33,62 @@ public func writePlots(resultsDirectory: String, experimentName: String) throws 
 
 // MARK: - Reading
 
-/// A CSV file as its header and rows.
-struct PlotTable {
-    var header: [String]
-    var rows: [[String]]
-
-    init?(path: String) {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        var lines = text.split(separator: "\n").map { line -> [String] in
-            line.contains("\"") ? parseCSVLine(String(line)) : line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        }
-        guard !lines.isEmpty else { return nil }
-        header = lines.removeFirst()
-        rows = lines
-    }
-
-    func column(_ name: String) -> Int? { header.firstIndex(of: name) }
-}
-
 func plotDouble(_ s: String?) -> Double? {
     guard let s = s?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
     return Double(s)
 }
 
+/// One trial of the figures: its summary cells (for the sweep figure) and its histories.
 struct PlotTrial {
     var index: Int
     var label: String            // column header in the wide tables
     var arm: String
-    var status: String
-    var cells: [String: String]  // the summary row
-    var lossColumn: Int?         // column in loss.csv
-    var trainColumn: Int?
-    var valColumn: Int?
-    var diverged: Bool { status == "diverged" }
+    var status: TrialStatus
+    var cells: [String: String]  // the summary row, by column
+    var loss: [(x: Double, y: Double)]
+    var trainAcc: [(x: Double, y: Double)]
+    var valAcc: [(x: Double, y: Double)]
+    /// Column (0-based, after the x column) of the trial in the wide tables, for plots.gp.
+    var column: Int
+    var diverged: Bool { status == .diverged }
 }
 
 struct PlotData {
     var directory: String
-    var summary: PlotTable
-    var swept: [String]          // the swept config paths (summary columns between arm and status)
+    /// Columns of summary.csv, for plots.gp.
+    var summaryHeader: [String]
+    var swept: [String]          // the swept config paths, from the plan
     var trials: [PlotTrial]
-    var arms: [String]           // in order of first appearance; empty without arms
-    var loss: PlotTable?
-    var trainAcc: PlotTable?
-    var valAcc: PlotTable?
+    var arms: [String]           // in plan order; empty without arms
     /// Legend labels of the training figure, and the one of each trial (an index into it).
     var colorGroups: [String] = []
     var colorGroup: [Int] = []
 
+    /// The figures' data from the results folder's records (see `TrialRecord`) and its plan
+    /// (`experiment.json`).
     init(directory: String) throws {
+        guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("experiment.json")) else {
+            throw PlotError(description: "no experiment.json in \(directory): not a results folder")
+        }
+        let plan = try ExperimentPlan.fromResults(directory: directory)
+        let folder = try ResultsFolder(directory, create: false)
+        self.init(directory: directory, records: folder.records(of: plan).records, sweptPaths: plan.sweptPaths)
+    }
+
+    init(directory: String, records: [TrialRecord], sweptPaths: [String]) {
         self.directory = directory
-        func table(_ name: String) -> PlotTable? { PlotTable(path: (directory as NSString).appendingPathComponent(name)) }
-        guard let summary = table("summary.csv") else { throw PlotError(description: "no summary.csv in \(directory)") }
-        self.summary = summary
-        loss = table("loss.csv"); trainAcc = table("train_acc.csv"); valAcc = table("val_acc.csv")
-        let statusAt = summary.column("status") ?? summary.header.count
-        swept = Array(summary.header[min(3, statusAt)..<statusAt])
-        trials = []
+        swept = sweptPaths
+        summaryHeader = records.first?.summary.header ?? ["index", "id", "arm"] + sweptPaths + TrialSummary.fixedColumns
         arms = []
-        for (k, row) in summary.rows.enumerated() {
-            let cells = Dictionary(zip(summary.header, row), uniquingKeysWith: { a, _ in a })
-            let index = Int(cells["index"] ?? "") ?? k
-            let arm = cells["arm"] ?? ""
-            if !arm.isEmpty, !arms.contains(arm) { arms.append(arm) }
-            let label = trialLabel(index: index, arm: arm, parameters: swept.map { ($0, cells[$0] ?? "") })
-            trials.append(PlotTrial(index: index, label: label, arm: arm, status: cells["status"] ?? "", cells: cells))
+        trials = records.enumerated().map { (k, r) in
+            let summary = r.summary
+            return PlotTrial(index: r.index, label: r.label, arm: r.arm ?? "", status: r.status,
+                             cells: Dictionary(zip(summary.header, summary.cells), uniquingKeysWith: { a, _ in a }),
+                             loss: r.losses.enumerated().map { (Double($0.offset + 1), $0.element) },
+                             trainAcc: r.epochs.map { (Double($0.epoch), $0.trainAccuracy) },
+                             valAcc: r.epochs.map { (Double($0.epoch), $0.valAccuracy) }, column: k + 1)
         }
-        // Wide-table columns follow summary order; match on the "tNN" prefix when they don't line up.
-        func columns(_ t: PlotTable?) -> [Int?] {
-            guard let t else { return trials.map { _ in nil } }
-            if t.header.count == trials.count + 1 { return trials.indices.map { $0 + 1 } }
-            var byTag: [String: Int] = [:]
-            for (i, h) in t.header.enumerated().dropFirst() { byTag[String(h.split(separator: " ").first ?? "")] = i }
-            return trials.map { byTag[String(format: "t%02d", $0.index)] }
-        }
-        let l = columns(loss), tr = columns(trainAcc), v = columns(valAcc)
-        for i in trials.indices {
-            trials[i].lossColumn = l[i]; trials[i].trainColumn = tr[i]; trials[i].valColumn = v[i]
-            if let c = l[i] ?? tr[i], let h = (l[i] != nil ? loss : trainAcc)?.header[c] { trials[i].label = h }
-        }
+        for t in trials where !t.arm.isEmpty && !arms.contains(t.arm) { arms.append(t.arm) }
         // Trials share a colour and legend entry by arm. Without arms each trial has its own,
         // unless there are more trials than colours: then they are coloured by the first swept
         // column with 2–8 values, if any.
@@ -128,15 +105,6 @@ struct PlotData {
         var seen: [String: Int] = [:]
         for k in keys where seen[k] == nil { seen[k] = colorGroups.count; colorGroups.append(k) }
         colorGroup = keys.map { seen[$0]! }
-    }
-
-    /// (x, y) pairs of one column of a wide table; empty cells skipped, nan/inf kept.
-    func series(_ table: PlotTable?, column: Int?) -> [(x: Double, y: Double)] {
-        guard let table, let column else { return [] }
-        return table.rows.compactMap { r in
-            guard column < r.count, let x = plotDouble(r[0]), let y = plotDouble(r[column]) else { return nil }
-            return (x, y)
-        }
     }
 
     func color(_ position: Int) -> String { plotPalette[colorGroup[position] % plotPalette.count] }
@@ -190,7 +158,7 @@ func trainingFigure(_ data: PlotData, name: String) -> TrainingPlot {
     let budget = plotLossBudget(trials: trials.count)
     var loss: [PlotSeries] = [], finite: [Double] = [], firstLosses: [Double] = [], maxLen = 0
     for (k, t) in trials.enumerated() {
-        let raw = data.series(data.loss, column: t.lossColumn)
+        let raw = t.loss
         maxLen = max(maxLen, raw.count)
         let kept = t.diverged ? Array(raw.prefix { $0.y.isFinite }) : raw.filter { $0.y.isFinite }
         if !t.diverged {
@@ -198,7 +166,7 @@ func trainingFigure(_ data: PlotData, name: String) -> TrainingPlot {
             if let f = kept.first { firstLosses.append(f.y) }
         }
         var s = PlotSeries(label: t.label, color: data.color(k), points: plotThinnedIndices(kept.count, limit: budget).map { kept[$0] },
-                           markerSize: trials.count > 10 ? 1.6 : 2, status: t.status)
+                           markerSize: trials.count > 10 ? 1.6 : 2, status: t.status.rawValue)
         if t.diverged { s.crosses = [kept.last ?? (raw.first?.x ?? 1, .infinity)] }
         loss.append(s)
     }
@@ -208,12 +176,12 @@ func trainingFigure(_ data: PlotData, name: String) -> TrainingPlot {
     let iterations = loss.flatMap { $0.points.map(\.x) } + loss.flatMap { $0.crosses.map(\.x) }
     var panels = [PlotPanel(title: "Training loss", x: .fitting(iterations, log: false, label: "Iteration", integer: true),
                             y: .fitting([lossY.lo, lossY.hi], log: false, label: "Loss"), series: loss)]
-    for (title, table, column) in [("Training accuracy", data.trainAcc, \PlotTrial.trainColumn), ("Validation accuracy", data.valAcc, \PlotTrial.valColumn)] {
+    for (title, history) in [("Training accuracy", \PlotTrial.trainAcc), ("Validation accuracy", \PlotTrial.valAcc)] {
         var series: [PlotSeries] = []
         for (k, t) in trials.enumerated() {
-            let pts = data.series(table, column: t[keyPath: column]).filter { $0.y.isFinite }
+            let pts = t[keyPath: history].filter { $0.y.isFinite }
             var s = PlotSeries(label: t.label, color: data.color(k), points: pts, line: pts,
-                               markerSize: trials.count > 10 ? 2 : 2.5, status: t.status)
+                               markerSize: trials.count > 10 ? 2 : 2.5, status: t.status.rawValue)
             if t.diverged, let last = pts.last { s.crosses = [last] }
             series.append(s)
         }
@@ -296,7 +264,7 @@ func sweepFigure(_ data: PlotData, name: String) -> SweepPlot? {
             var points: [(x: Double, y: Double)] = [], flagged: [Double] = []
             for t in s.trials {
                 guard let xv = plotDouble(t.cells[xColumn]) else { continue }
-                if t.status == "finished", let y = plotDouble(t.cells[column]), y.isFinite { points.append((xv, y)) } else { flagged.append(xv) }
+                if t.status == .finished, let y = plotDouble(t.cells[column]), y.isFinite { points.append((xv, y)) } else { flagged.append(xv) }
             }
             // the line joins the mean at each x (repeats share an x)
             let line = Dictionary(grouping: points, by: \.x).map { (x: $0.key, y: $0.value.map(\.y).reduce(0, +) / Double($0.value.count)) }.sorted { $0.x < $1.x }
@@ -311,7 +279,7 @@ func sweepFigure(_ data: PlotData, name: String) -> SweepPlot? {
         ranges.append((column, y, isLoss))
     }
     var legend = series.map { PlotLegendEntry(label: $0.label, color: $0.color, marker: .dot, line: true) }
-    if trials.contains(where: { $0.status != "finished" }) || panels.contains(where: { $0.series.contains { !$0.flagged.isEmpty } }) {
+    if trials.contains(where: { $0.status != .finished }) || panels.contains(where: { $0.series.contains { !$0.flagged.isEmpty } }) {
         legend.append(PlotLegendEntry(label: "diverged / failed", color: plotMutedColor, marker: .hollowCross, line: false))
     }
     if plotHasOffscale(panels) { legend.append(PlotLegendEntry(label: "off scale", color: plotMutedColor, marker: .triangle, line: false)) }
@@ -378,10 +346,10 @@ func gnuplotScript(_ data: PlotData, name: String, training: TrainingPlot, sweep
     s += "set output dir.'/training'.ext\n\(rmargin(training.figure))\n"
     s += "set multiplot layout 3,1 title \(gpQuote(training.figure.title)) font ',13'\n"
     let panels = training.figure.panels
-    let specs: [(file: String, column: KeyPath<PlotTrial, Int?>, style: String, panel: Int)] = [
-        ("L", \.lossColumn, "with points pt 7 ps 0.35", 0),
-        ("T", \.trainColumn, "with linespoints pt 7 ps 0.5 lw 1.5", 1),
-        ("V", \.valColumn, "with linespoints pt 7 ps 0.5 lw 1.5", 2),
+    let specs: [(file: String, style: String, panel: Int)] = [
+        ("L", "with points pt 7 ps 0.35", 0),
+        ("T", "with linespoints pt 7 ps 0.5 lw 1.5", 1),
+        ("V", "with linespoints pt 7 ps 0.5 lw 1.5", 2),
     ]
     for spec in specs {
         let p = panels[spec.panel]
@@ -401,7 +369,8 @@ func gnuplotScript(_ data: PlotData, name: String, training: TrainingPlot, sweep
         let groups = data.colorGroups
         for (k, t) in data.trials.enumerated() {
             // columns without a finite value only make gnuplot warn
-            guard let col = t[keyPath: spec.column], !p.series[k].points.isEmpty else { continue }
+            guard !p.series[k].points.isEmpty else { continue }
+            let col = t.column
             let group = groups[data.colorGroup[k]]
             let title = !(groups.count == 1 && data.arms.isEmpty) && titled.insert(group).inserted ? "title \(gpQuote(group, enhanced: false))" : "notitle"
             let every = spec.panel == 0 && training.lossEvery > 1 ? " every \(training.lossEvery)" : ""
@@ -415,7 +384,7 @@ func gnuplotScript(_ data: PlotData, name: String, training: TrainingPlot, sweep
 
     // sweep.png
     if let sweep {
-        let cols = data.summary.header
+        let cols = data.summaryHeader
         func col(_ name: String) -> Int? { cols.firstIndex(of: name).map { $0 + 1 } }
         guard let xc = col(sweep.xColumn), let st = col("status") else { return s }
         let metricCols = sweep.panels.map { col($0.column) }
@@ -451,7 +420,7 @@ func gnuplotScript(_ data: PlotData, name: String, training: TrainingPlot, sweep
                         items.append("$s\(i) using 1:\(k + 2) with points pt 7 ps 0.5 lc rgb '\(series.color)' notitle")
                     }
                 }
-                if series.trials.contains(where: { $0.status != "finished" }) {
+                if series.trials.contains(where: { $0.status != .finished }) {
                     anyFlag = true
                     items.append("$f\(i) using 1:(\(gpNum(edge))) with points pt 2 ps 1.5 lw 1.5 lc rgb '\(series.color)' notitle")
                 }

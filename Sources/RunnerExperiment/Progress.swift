@@ -57,15 +57,15 @@ public final class ProgressDisplay: @unchecked Sendable {
         case let .finished(t, s):
             running[t.index] = nil
             done += 1
-            if s.status == "failed" { failed += 1 }
-            if s.status == "diverged" { diverged += 1 }
+            if s.status == .failed { failed += 1 }
+            if s.status == .diverged { diverged += 1 }
             if let v = s.bestValAcc, v > (best?.acc ?? -1) { best = (v, Self.label(t)) }
             if !live && verbosity != .quiet && !single {
                 let acc = s.bestValAcc.map { String(format: "best val %.3f", $0) } ?? "no accuracy"
                 let test = s.testAcc.map { String(format: "  test %.3f", $0) } ?? ""
-                emit("[\(String(done).leftPadded(to: String(total).count, with: " "))/\(total)] \(Self.label(t)): \(s.status)  \(acc)\(test)  (\(String(format: "%.1f", s.seconds)) s)" + (s.message.isEmpty ? "" : "  \(s.message)"))
+                emit("[\(String(done).leftPadded(to: String(total).count, with: " "))/\(total)] \(Self.label(t)): \(s.status.rawValue)  \(acc)\(test)  (\(String(format: "%.1f", s.seconds)) s)" + (s.message.isEmpty ? "" : "  \(s.message)"))
             }
-            if single && verbosity != .quiet && !s.message.isEmpty { emit("\(s.status): \(s.message)") }
+            if single && verbosity != .quiet && !s.message.isEmpty { emit("\(s.status.rawValue): \(s.message)") }
         }
         if live { redraw(force: { if case .finished = e { return true }; return false }()) }
     }
@@ -106,7 +106,7 @@ public func bestTrialsTable(_ summaries: [TrialSummary], limit: Int = 5) -> Stri
         rows.append([String(format: "t%02d", s.index), s.arm.isEmpty ? "-" : s.arm,
                      s.parameters.isEmpty ? "-" : s.parameters.map { "\($0.path.split(separator: ".").last ?? "")=\($0.value)" }.joined(separator: " "),
                      s.bestValAcc.map { String(format: "%.3f", $0) } ?? "", s.testAcc.map { String(format: "%.3f", $0) } ?? "",
-                     s.finalLoss, s.status])
+                     s.finalLoss, s.status.rawValue])
     }
     let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
     return rows.map { r in r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }.joined(separator: "\n")

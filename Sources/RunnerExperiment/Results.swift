@@ -34,10 +34,11 @@ public struct TrialFiles: Sendable {
     public var config: String { directory + "/config.json" }
     public var loss: String { directory + "/loss.csv" }
     public var accuracy: String { directory + "/accuracy.csv" }
-    /// Written last: its presence marks the trial as complete.
     public var summary: String { directory + "/summary.csv" }
+    /// The trial's record (see `TrialRecord`), written last: its presence marks the trial as complete.
+    public var record: String { directory + "/record.json" }
     /// The files the runner writes in a trial folder (the only ones it ever deletes there).
-    public static let runnerFiles = ["config.json", "loss.csv", "accuracy.csv", "summary.csv"]
+    public static let runnerFiles = ["record.json", "config.json", "loss.csv", "accuracy.csv", "summary.csv"]
 }
 
 /// One row of summary.csv (per trial and for the whole sweep).
@@ -46,7 +47,7 @@ public struct TrialSummary: Sendable {
     public var id: String
     public var arm: String
     public var parameters: [(path: String, value: String)]
-    public var status: String
+    public var status: TrialStatus
     public var finalTrainAcc: Double?
     public var finalValAcc: Double?
     public var bestTrainAcc: Double?
@@ -65,18 +66,10 @@ public struct TrialSummary: Sendable {
     public var header: [String] { ["index", "id", "arm"] + parameters.map(\.path) + TrialSummary.fixedColumns }
     public var cells: [String] {
         ["\(index)", id, arm] + parameters.map(\.value) + [
-            status, fmtAcc(finalTrainAcc), fmtAcc(finalValAcc), fmtAcc(bestTrainAcc), fmtAcc(bestValAcc),
+            status.rawValue, fmtAcc(finalTrainAcc), fmtAcc(finalValAcc), fmtAcc(bestTrainAcc), fmtAcc(bestValAcc),
             bestEpoch.map(String.init) ?? "", fmtAcc(testAcc), finalLoss, "\(epochs)", "\(iterations)",
             String(format: "%.2f", seconds), message,
         ]
-    }
-
-    /// Reads a one-row summary.csv written by `cells` (for resume and merge).
-    public static func parse(_ text: String?) -> [String: String]? {
-        guard let text else { return nil }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { parseCSVLine(String($0)) }
-        guard lines.count == 2, lines[0].count == lines[1].count else { return nil }
-        return Dictionary(zip(lines[0], lines[1]), uniquingKeysWith: { a, _ in a })
     }
 }
 
@@ -99,33 +92,16 @@ public func parseCSVLine(_ line: String) -> [String] {
     return out
 }
 
-/// Writes a finished trial's files: config, histories, then its summary (the completion mark).
+/// Writes a trial's record and its exports (see `TrialRecord`); returns its summary row.
 public func writeTrial(_ trial: TrialPlan, result: TrainingResult, folder: ResultsFolder) throws(FileError) -> TrialSummary {
-    let dtype = trial.config.dtype
-    let files = TrialFiles(id: trial.id)
-    try folder.write(trial.reproducingConfig.serialized() + "\n", to: files.config)
-    let perEpoch = max(result.iterationsPerEpoch, 1)
-    let lossRows = result.losses.enumerated().map { (i, l) in ["\(i + 1)", "\(i / perEpoch + 1)", fmt(l, dtype: dtype)] }
-    try folder.write(csv(["iteration", "epoch", "loss"], lossRows), to: files.loss)
-    let accRows = result.epochs.map { e in ["\(e.epoch)", "\(e.iteration)", "\(e.trainAccuracy)", "\(e.valAccuracy)", "\(e.learningRate)"] }
-    try folder.write(csv(["epoch", "iteration", "train_acc", "val_acc", "learning_rate"], accRows), to: files.accuracy)
-    let s = summarize(trial, result: result)
-    try folder.write(csv(s.header, [s.cells]), to: files.summary)
-    return s
+    let record = TrialRecord(trial: trial, result: result)
+    try folder.write(record, config: trial.reproducingConfig)
+    return record.summary
 }
 
+/// The summary row of `trial` trained to `result` (without writing anything).
 public func summarize(_ trial: TrialPlan, result: TrainingResult) -> TrialSummary {
-    let dtype = trial.config.dtype
-    let has = !result.epochs.isEmpty
-    return TrialSummary(
-        index: trial.index, id: trial.id, arm: trial.arm ?? "",
-        parameters: trial.parameters.map { ($0.path, cellValue($0.value)) },
-        status: result.status.rawValue,
-        finalTrainAcc: has ? result.finalTrainAccuracy : nil, finalValAcc: has ? result.finalValAccuracy : nil,
-        bestTrainAcc: has ? result.bestTrainAccuracy : nil, bestValAcc: has ? result.bestValAccuracy : nil,
-        bestEpoch: has ? result.bestEpoch : nil, testAcc: result.testAccuracy,
-        finalLoss: fmt(result.finalLoss, dtype: dtype), epochs: result.epochs.last?.epoch ?? 0,
-        iterations: result.losses.count, seconds: result.seconds, message: result.message)
+    TrialRecord(trial: trial, result: result).summary
 }
 
 func cellValue(_ v: JSON) -> String {
@@ -144,46 +120,21 @@ public func trialLabel(index: Int, arm: String, parameters: [(path: String, valu
     return parts.joined(separator: " ")
 }
 
-/// Rebuilds the sweep-level files from the trial folders: summary.csv (one row per trial
-/// in plan order, complete trials only) and the wide tables val_acc.csv, train_acc.csv
+/// Rebuilds the sweep-level exports from the trials' records: summary.csv (one row per
+/// trial with a record, in plan order) and the wide tables val_acc.csv, train_acc.csv
 /// (epoch × trial) and loss.csv (iteration × trial).
 @discardableResult
 public func writeSweepTables(plan: ExperimentPlan, folder: ResultsFolder) throws(FileError) -> (complete: [TrialSummary], missing: [TrialPlan]) {
-    var rows: [[String]] = []
-    var header: [String] = []
-    var complete: [TrialSummary] = []
-    var missing: [TrialPlan] = []
-    var valCols: [(String, [String: String])] = [], trainCols: [(String, [String: String])] = [], lossCols: [(String, [String])] = []
-    var maxEpoch = 0
-    for t in plan.trials {
-        let files = TrialFiles(id: t.id)
-        guard let s = TrialSummary.parse(folder.read(files.summary)) else { missing.append(t); continue }
-        let summary = TrialSummary(
-            index: t.index, id: t.id, arm: t.arm ?? "", parameters: t.parameters.map { ($0.path, cellValue($0.value)) },
-            status: s["status"] ?? "", finalTrainAcc: Double(s["final_train_acc"] ?? ""), finalValAcc: Double(s["final_val_acc"] ?? ""),
-            bestTrainAcc: Double(s["best_train_acc"] ?? ""), bestValAcc: Double(s["best_val_acc"] ?? ""), bestEpoch: Int(s["best_epoch"] ?? ""),
-            testAcc: Double(s["test_acc"] ?? ""), finalLoss: s["final_loss"] ?? "", epochs: Int(s["epochs"] ?? "") ?? 0,
-            iterations: Int(s["iterations"] ?? "") ?? 0, seconds: Double(s["seconds"] ?? "") ?? 0, message: s["message"] ?? "")
-        complete.append(summary)
-        header = summary.header
-        rows.append(summary.cells)
-        let label = trialLabel(index: t.index, arm: t.arm ?? "", parameters: summary.parameters)
-        var val: [String: String] = [:], train: [String: String] = [:]
-        if let text = folder.read(files.accuracy) {
-            for line in text.split(separator: "\n").dropFirst() {
-                let c = parseCSVLine(String(line)); guard c.count >= 4 else { continue }
-                val[c[0]] = c[3]; train[c[0]] = c[2]; maxEpoch = max(maxEpoch, Int(c[0]) ?? 0)
-            }
-        }
-        valCols.append((label, val)); trainCols.append((label, train))
-        var losses: [String] = []
-        if let text = folder.read(files.loss) {
-            for line in text.split(separator: "\n").dropFirst() { let c = parseCSVLine(String(line)); if c.count >= 3 { losses.append(c[2]) } }
-        }
-        lossCols.append((label, losses))
+    let (records, missing) = folder.records(of: plan)
+    let complete = records.map(\.summary)
+    let header = complete.first?.header ?? ["index", "id", "arm"] + plan.sweptPaths + TrialSummary.fixedColumns
+    try folder.write(csv(header, complete.map(\.cells)), to: "summary.csv")
+    let maxEpoch = records.flatMap { $0.epochs.map(\.epoch) }.max() ?? 0
+    func column(_ r: TrialRecord, _ value: (EpochRecord) -> Double) -> (String, [String: String]) {
+        (r.label, Dictionary(r.epochs.map { ("\($0.epoch)", "\(value($0))") }, uniquingKeysWith: { _, b in b }))
     }
-    if header.isEmpty { header = ["index", "id", "arm"] + plan.sweptPaths + TrialSummary.fixedColumns }
-    try folder.write(csv(header, rows), to: "summary.csv")
+    let valCols = records.map { column($0, \.valAccuracy) }, trainCols = records.map { column($0, \.trainAccuracy) }
+    let lossCols = records.map { r in (r.label, r.losses.map { fmt($0, dtype: r.dtype) }) }
     func wide(_ cols: [(String, [String: String])]) -> String {
         csv(["epoch"] + cols.map(\.0), (0...max(maxEpoch, 0)).map { e in ["\(e)"] + cols.map { $0.1["\(e)"] ?? "" } })
     }

@@ -151,8 +151,8 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                     do { summary = try writeTrial(t, result: result, folder: folder) }
                     catch {
                         // Not complete: its summary (the completion mark) is not there.
-                        _ = try? folder.removeRunnerFiles(["summary.csv"], in: TrialFiles(id: t.id).directory)
-                        summary.status = TrialStatus.failed.rawValue
+                        _ = try? folder.removeRunnerFiles(["record.json"], in: TrialFiles(id: t.id).directory)
+                        summary.status = .failed
                         summary.message = "\(error)"
                     }
                 }
@@ -164,7 +164,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
     group.wait()
     let results = shared.outcome()
     report.ran = results.sorted { $0.index < $1.index }
-    report.failed = report.ran.filter { $0.status == TrialStatus.failed.rawValue }
+    report.failed = report.ran.filter { $0.status == .failed }
     report.byOtherProcesses = shared.others
     report.interrupted = stopRequested.load(ordering: .relaxed)
     (report.complete, report.missing) = try writeSweepTablesLocked(plan: plan, folder: folder)
@@ -189,10 +189,9 @@ func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool) throws(File
 /// Whether another process completed `t` (or recorded its failure) while this run was going:
 /// true for results written since `since`, and for any complete results unless `fresh`.
 func finishedElsewhere(_ t: TrialPlan, folder: ResultsFolder, fresh: Bool, since: Date) -> Bool {
-    let files = TrialFiles(id: t.id)
-    guard let s = TrialSummary.parse(folder.read(files.summary)), let status = s["status"] else { return false }
-    if (folder.modified(files.summary) ?? .distantPast) >= since { return true }
-    return !fresh && (status == TrialStatus.finished.rawValue || status == TrialStatus.diverged.rawValue)
+    guard let r = folder.record(t.id) else { return false }
+    if (folder.modified(TrialFiles(id: t.id).record) ?? .distantPast) >= since { return true }
+    return !fresh && r.isComplete
 }
 
 /// Trial folders in `trials/` that are not trials of `plan` (another config of the
@@ -213,10 +212,9 @@ public func writeSweepTablesLocked(plan: ExperimentPlan, folder: ResultsFolder) 
 
 /// Whether `t` already has results (finished or diverged); such trials are skipped. The
 /// folder name is the trial's id, a hash of everything that determines its numbers, so a
-/// complete summary there means the same trial. Failed and interrupted trials are not complete.
+/// complete record there means the same trial. Failed and interrupted trials are not complete.
 public func isTrialComplete(_ t: TrialPlan, folder: ResultsFolder) -> Bool {
-    guard let existing = TrialSummary.parse(folder.read(TrialFiles(id: t.id).summary)) else { return false }
-    return existing["status"] == TrialStatus.finished.rawValue || existing["status"] == TrialStatus.diverged.rawValue
+    folder.record(t.id)?.isComplete ?? false
 }
 
 extension ExperimentPlan {
@@ -235,7 +233,7 @@ extension ExperimentPlan {
     }
 
     /// A record of the whole experiment: name and each trial's id, arm and parameters.
-    var experimentJSON: JSON {
+    public var experimentJSON: JSON {
         .object([
             ("name", .string(name)),
             ("config_path", configPath.map { .string($0) } ?? .null),

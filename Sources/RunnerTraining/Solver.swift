@@ -32,6 +32,11 @@ public struct EpochRecord: Equatable, Sendable {
     public var valAccuracy: Double
     /// Learning rate used during the iterations that led to this check.
     public var learningRate: Double
+
+    public init(epoch: Int, iteration: Int, trainAccuracy: Double, valAccuracy: Double, learningRate: Double) {
+        self.epoch = epoch; self.iteration = iteration; self.trainAccuracy = trainAccuracy
+        self.valAccuracy = valAccuracy; self.learningRate = learningRate
+    }
 }
 
 public struct TrainingResult: Sendable {

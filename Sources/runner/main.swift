@@ -281,7 +281,7 @@ func run(_ o: Options) throws -> Int32 {
         say(plan.trials.count == 1 ? "" : "\nbest trials:")
         say(table)
     }
-    if plan.trials.count == 1, let s = complete.first, s.status != "failed" {
+    if plan.trials.count == 1, let s = complete.first, s.status != .failed {
         say(String(format: "best val_acc %.4f (epoch %d)", s.bestValAcc ?? .nan, s.bestEpoch ?? 0) + (s.testAcc.map { String(format: ", test_acc %.4f", $0) } ?? "") + ", final loss \(s.finalLoss), \(String(format: "%.1f", s.seconds)) s")
     }
     say("results: \(plan.directory)/summary.csv")
@@ -346,7 +346,7 @@ func merge(_ o: Options) throws -> Int32 {
     let (complete, missing) = try writeSweepTablesLocked(plan: plan, folder: try ResultsFolder(dir, create: false))
     let plots = (try? writeResultPlots(directory: dir, name: plan.name)) ?? []
     say("\(plan.name): \(complete.count) of \(plan.trials.count) trials complete → \(dir)/summary.csv" + (plots.isEmpty ? "" : " (+ \(plots.count) plot files)"))
-    let failed = complete.filter { $0.status == "failed" }
+    let failed = complete.filter { $0.status == .failed }
     let config = plan.configPath.map(shellQuote) ?? "CONFIG.json"
     let data = plan.dataOverride.map { " --data \(shellQuote($0))" } ?? ""
     if !missing.isEmpty {

@@ -198,16 +198,20 @@ final class HostileInputTests: XCTestCase {
                           try #"{"name": "../../victim", "config": {"name": "../../victim"}, "trials": []}"#
                               .write(toFile: root + "/work/results/evil/experiment.json", atomically: false, encoding: .utf8)
                       }))
-        c.append(Case(label: "plot of a hostile summary", config: nil, args: ["plot", "results/evil"], code: 0, results: "results/evil",
+        // Swept strings reach the figures' labels and plots.gp: quotes, backquotes, $() and
+        // gnuplot's @ macros in a swept path value (data.dir, ignored by synthetic data).
+        c.append(Case(label: "hostile swept strings in the figures", config: config(#""sweep": {"grid": {"data.dir": ["q'`touch \#(m)10`@x", "$(touch \#(m)11) \\\"", "a'b"]}}"#),
+                      args: ["c.json"], code: 0, results: "results/ok"))
+        c.append(Case(label: "plot redraws hostile labels", config: config(#""sweep": {"grid": {"data.dir": ["q'`touch \#(m)19`", "@m"]}}"#),
+                      args: ["plot", "results/ok"], code: 0, results: "results/ok",
                       setup: { root in
-                          let d = root + "/work/results/evil"
-                          try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-                          let cell = "q'`touch \(m)10`@x $(touch \(m)11)"
-                          try "index,id,arm,model.init,status,final_train_acc,final_val_acc,best_train_acc,best_val_acc,best_epoch,test_acc,final_loss,epochs,iterations,seconds,message\n0,abc,\"\(cell)\",\"\(cell)\",finished,0.5,0.5,0.5,0.5,1,,1.0,1,3,0.1,\n1,abd,b,\"\(cell)\",finished,0.4,0.4,0.4,0.4,1,,1.0,1,3,0.1,\n"
-                              .write(toFile: d + "/summary.csv", atomically: false, encoding: .utf8)
-                          try "epoch,t00 \(cell),t01 b\n0,0.1,0.2\n1,0.5,0.4\n".write(toFile: d + "/val_acc.csv", atomically: false, encoding: .utf8)
-                          try "epoch,t00 \(cell),t01 b\n0,0.1,0.2\n1,0.5,0.4\n".write(toFile: d + "/train_acc.csv", atomically: false, encoding: .utf8)
-                          try "iteration,t00 \(cell),t01 b\n1,2.3,2.2\n2,2.1,2.0\n".write(toFile: d + "/loss.csv", atomically: false, encoding: .utf8)
+                          // a finished run first (in-process), then `runner plot` redraws from its records
+                          let text = config(#""sweep": {"grid": {"data.dir": ["q'`touch \#(m)19`", "@m"]}}"#)
+                          let cwd = FileManager.default.currentDirectoryPath
+                          FileManager.default.changeCurrentDirectoryPath(root + "/work")
+                          defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+                          let plan = try Sweep.plan(JSON.parse(text), defaultName: "c")
+                          _ = try runExperiment(plan, options: RunOptions(jobs: 1), cache: DataCache()) { _ in }
                       }))
         // 8. A valid sweep from a working directory with awkward characters: scripts quote it.
         c.append(Case(label: "valid run, slurm scripts written", config: config(sweep), args: ["slurm", "c.json"], code: 0, results: "results/ok"))

@@ -5,55 +5,56 @@ import FoundationXML
 #endif
 import Runner
 
-/// A synthetic results folder in the documented format: two arms over five log-spaced
-/// weight scales (10 trials, 3 epochs of 4 iterations); the baseline at scale 1 diverges
-/// after 5 iterations (then inf, nan), the batchnorm one at scale 1 failed without data, and
-/// the baseline at scale 0.1 finished with a huge loss spike and a huge final loss.
+/// A synthetic results folder written through the results store (plan + one record per
+/// trial, then the CSV exports): two arms over five log-spaced weight scales (10 trials,
+/// 3 epochs of 4 iterations); the baseline at scale 1 diverges after 5 iterations (then
+/// inf, nan), the batchnorm one at scale 1 failed without data, and the baseline at scale
+/// 0.1 finished with a huge loss spike and a huge final loss.
 private func plotWriteSyntheticResults(name: String = "plot_synthetic") throws -> String {
-    let dir = NSTemporaryDirectory() + "runner-plots-\(UUID().uuidString.prefix(8))/\(name)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let scales = ["0.0001", "0.001", "0.01", "0.1", "1"]
-    var summary = ["index,id,arm,model.weight_scale,model.normalization,status,final_train_acc,final_val_acc,best_train_acc,best_val_acc,best_epoch,test_acc,final_loss,epochs,iterations,seconds,message"]
-    var labels: [String] = [], losses: [[String]] = [], train: [[String]] = [], val: [[String]] = []
-    for k in 0..<10 {
-        let arm = k % 2 == 0 ? "baseline" : "batchnorm", scale = scales[k / 2], norm = k % 2 == 0 ? "none" : "batchnorm"
-        let status = k == 8 ? "diverged" : k == 9 ? "failed" : "finished"
-        labels.append(String(format: "t%02d", k) + " \(arm) weight_scale=\(scale) normalization=\(norm)")
-        var loss = (1...12).map { i in "\(2.3 - 0.05 * Double(i) - 0.01 * Double(k))" }
-        if k == 6 { loss[3] = "123456.0"; loss[11] = "987654.0" }
-        if k == 8 { loss = Array(loss.prefix(5)) + ["inf", "nan"] }
+    let root = NSTemporaryDirectory() + "runner-plots-\(UUID().uuidString.prefix(8))"
+    let plan = try Sweep.plan(JSON.parse("""
+        {"name": "\(name)", "output": {"dir": "\(root)"}, "data": {"source": "synthetic"},
+         "sweep": {"grid": {"model.weight_scale": [0.0001, 0.001, 0.01, 0.1, 1]},
+                   "arms": {"baseline": {"model.normalization": "none"}, "batchnorm": {"model.normalization": "batchnorm"}}}}
+        """), defaultName: name)
+    let folder = try ResultsFolder(plan.directory, create: true)
+    try folder.write(plan.experimentJSON.serialized() + "\n", to: "experiment.json")
+    for t in plan.trials {
+        let k = t.index
+        var loss = (1...12).map { i in 2.3 - 0.05 * Double(i) - 0.01 * Double(k) }
+        if k == 6 { loss[3] = 123456.0; loss[11] = 987654.0 }
+        if k == 8 { loss = Array(loss.prefix(5)) + [.infinity, .nan] }
         if k == 9 { loss = [] }
-        losses.append(loss)
-        let epochs = k == 8 ? 2 : k == 9 ? 0 : 4
-        train.append((0..<epochs).map { "\(0.1 + 0.1 * Double($0) + 0.01 * Double(k))" })
-        val.append((0..<epochs).map { "\(0.1 + 0.05 * Double($0) + 0.01 * Double(k))" })
-        let finalLoss = k == 8 ? "nan" : k == 9 ? "" : k == 6 ? "987654.0" : loss.last!
-        let acc = k == 9 ? ",,,,," : "0.4,0.3,0.4,0.\(30 + k),3,0.3"
-        summary.append("\(k),id\(k),\(arm),\(scale),\(norm),\(status),\(acc),\(finalLoss),\(epochs),\(loss.count),1.00,\(k == 9 ? "\"boom, failed\"" : "")")
+        let epochs = (0..<(k == 8 ? 2 : k == 9 ? 0 : 4)).map { e in
+            EpochRecord(epoch: e, iteration: 4 * e, trainAccuracy: 0.1 + 0.1 * Double(e) + 0.01 * Double(k),
+                        valAccuracy: 0.1 + 0.05 * Double(e) + 0.01 * Double(k), learningRate: 1e-3)
+        }
+        let record = TrialRecord(index: k, id: t.id, arm: t.arm, parameters: t.parameters,
+                                 status: k == 8 ? .diverged : k == 9 ? .failed : .finished, message: k == 9 ? "boom, failed" : "",
+                                 seconds: 1, iterationsPerEpoch: 4, losses: loss, epochs: epochs,
+                                 bestValAccuracy: epochs.map(\.valAccuracy).max(), bestEpoch: epochs.isEmpty ? nil : 3, testAccuracy: 0.3)
+        try folder.write(record, config: nil)
     }
-    func wide(_ first: String, _ cols: [[String]], start: Int) -> String {
-        let n = cols.map(\.count).max() ?? 0
-        let rows = (0..<n).map { i in (["\(i + start)"] + cols.map { i < $0.count ? $0[i] : "" }).joined(separator: ",") }
-        return ([([first] + labels).joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
-    }
-    try (summary.joined(separator: "\n") + "\n").write(toFile: dir + "/summary.csv", atomically: true, encoding: .utf8)
-    try wide("iteration", losses, start: 1).write(toFile: dir + "/loss.csv", atomically: true, encoding: .utf8)
-    try wide("epoch", train, start: 0).write(toFile: dir + "/train_acc.csv", atomically: true, encoding: .utf8)
-    try wide("epoch", val, start: 0).write(toFile: dir + "/val_acc.csv", atomically: true, encoding: .utf8)
-    return dir
+    try writeSweepTables(plan: plan, folder: folder)
+    return plan.directory
 }
 
 /// One trial, no arms, no swept column; `iterations` loss values.
 private func plotWriteSingleTrial(iterations: Int) throws -> String {
-    let dir = NSTemporaryDirectory() + "runner-plots-\(UUID().uuidString.prefix(8))/single"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    try "index,id,arm,status,final_train_acc,final_val_acc,best_train_acc,best_val_acc,best_epoch,test_acc,final_loss,epochs,iterations,seconds,message\n0,abc,,finished,0.5,0.4,0.5,0.4,2,0.4,1.5,2,\(iterations),1.00,\n"
-        .write(toFile: dir + "/summary.csv", atomically: true, encoding: .utf8)
-    let loss = (1...iterations).map { "\($0),\(2.3 * exp(-Double($0) / Double(iterations)))" }
-    try (["iteration,t00"] + loss).joined(separator: "\n").appending("\n").write(toFile: dir + "/loss.csv", atomically: true, encoding: .utf8)
-    try "epoch,t00\n0,0.1\n1,0.3\n2,0.5\n".write(toFile: dir + "/train_acc.csv", atomically: true, encoding: .utf8)
-    try "epoch,t00\n0,0.1\n1,0.3\n2,0.4\n".write(toFile: dir + "/val_acc.csv", atomically: true, encoding: .utf8)
-    return dir
+    let root = NSTemporaryDirectory() + "runner-plots-\(UUID().uuidString.prefix(8))"
+    let plan = try Sweep.plan(JSON.parse(#"{"name": "single", "output": {"dir": "\#(root)"}, "data": {"source": "synthetic"}}"#), defaultName: "single")
+    let folder = try ResultsFolder(plan.directory, create: true)
+    try folder.write(plan.experimentJSON.serialized() + "\n", to: "experiment.json")
+    let t = plan.trials[0]
+    let epochs = zip([0.1, 0.3, 0.5], [0.1, 0.3, 0.4]).enumerated().map { e, acc in
+        EpochRecord(epoch: e, iteration: e * iterations / 2, trainAccuracy: acc.0, valAccuracy: acc.1, learningRate: 1e-3)
+    }
+    let record = TrialRecord(index: 0, id: t.id, arm: nil, parameters: [], status: .finished, seconds: 1,
+                             iterationsPerEpoch: iterations / 2, losses: (1...iterations).map { 2.3 * exp(-Double($0) / Double(iterations)) },
+                             epochs: epochs, bestValAccuracy: 0.4, bestEpoch: 2, testAccuracy: 0.4)
+    try folder.write(record, config: nil)
+    try writeSweepTables(plan: plan, folder: folder)
+    return plan.directory
 }
 
 private struct PlotTestError: Error { var message: String }

@@ -148,7 +148,7 @@ final class SchedulerTests: XCTestCase {
         """
         let p = try Sweep.plan(try JSON.parse(text), defaultName: "failing")
         let report = try runExperiment(p, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
-        XCTAssertEqual(report.ran.map(\.status), ["finished", "failed"])
+        XCTAssertEqual(report.ran.map(\.status.rawValue), ["finished", "failed"])
         XCTAssertEqual(report.failed.count, 1)
         XCTAssertTrue(report.failed[0].message.contains("\(d)/missing"), report.failed[0].message)
         let rows = try String(contentsOfFile: "\(d)/failing/summary.csv", encoding: .utf8).split(separator: "\n")
