@@ -244,21 +244,19 @@ public enum CIFAR10 {
     }
 }
 
-/// A seeded synthetic dataset for tests: `classes` Gaussian blobs in `dims` dimensions.
-public enum SyntheticData {
-    public static func blobs(seed: UInt64, numTrain: Int, numVal: Int, numTest: Int, classes: Int = 10,
-                             sampleShape: [Int] = [3, 8, 8], separation: Double = 1.0) -> Dataset {
-        var rng = SeededGenerator(seed: seed)
-        let d = sampleShape.reduce(1, *)
-        let centers = (0..<classes).map { _ in (0..<d).map { _ in rng.normal() * separation } }
-        func make(_ n: Int) -> Split {
-            var x = [Float](repeating: 0, count: n * d), y = [Int32](repeating: 0, count: n)
-            for i in 0..<n {
-                let c = rng.int(below: classes); y[i] = Int32(c)
-                for j in 0..<d { x[i * d + j] = Float(centers[c][j] + rng.normal()) }
-            }
-            return Split(x: x, y: y, sampleShape: sampleShape)
-        }
-        return Dataset(train: make(numTrain), val: make(numVal), test: make(numTest), numClasses: classes, source: "synthetic(seed: \(seed))")
+/// `data.source: "cifar10"`: the official binary layout in `data.dir` (see `load`).
+public struct CIFAR10Source: DataSource {
+    public static let name = "cifar10"
+    public static let summary = "cifar10: the binary CIFAR-10 files in `dir`"
+    public static let usesDirectory = true
+    public static let sampleShape = CIFAR10.imageShape
+    public static let numClasses = 10
+    /// At most the 50,000 records of the training files (test: at most 10,000), also held
+    /// as raw bytes while loading.
+    public static func rowBound(_ r: DataRequest) -> DataRows {
+        DataRows(train: min(r.numTrain ?? 49_000, 50_000), val: r.numVal, test: r.numTest, loadingExtra: 50_000 + r.numTest)
+    }
+    public static func load(_ r: DataRequest) throws -> Dataset {
+        try CIFAR10.load(directory: r.directory, numTrain: r.numTrain, numVal: r.numVal, numTest: r.numTest)
     }
 }

@@ -128,7 +128,13 @@ public struct ExperimentConfig: Sendable {
     }
 
     /// Per-sample input shape of the data source.
-    public var inputShape: [Int] { dataSource == "synthetic" ? [3, 8, 8] : CIFAR10.imageShape }
+    public var inputShape: [Int] { dataSourceType.sampleShape }
+
+    /// The registered reader of `data.source` (validated against `DataSources.names`).
+    public var dataSourceType: any DataSource.Type { DataSources.named(dataSource) ?? CIFAR10Source.self }
+
+    /// What this config asks of its data source.
+    public var dataRequest: DataRequest { DataRequest(directory: dataDir, numTrain: numTrain, numVal: numVal, numTest: numTest) }
 
     /// Builds the network with weights drawn from `seed`, after checking its shapes without
     /// allocating anything (`networkShapes`).
@@ -170,10 +176,9 @@ public struct ExperimentConfig: Sendable {
 
     /// Loads (or synthesises) the data this config asks for.
     public func loadData(directoryOverride: String? = nil) throws -> Dataset {
-        if dataSource == "synthetic" {
-            return SyntheticData.blobs(seed: 12345, numTrain: numTrain ?? 1000, numVal: numVal, numTest: numTest)
-        }
-        return try CIFAR10.load(directory: directoryOverride ?? dataDir, numTrain: numTrain, numVal: numVal, numTest: numTest)
+        var request = dataRequest
+        if let directoryOverride { request.directory = directoryOverride }
+        return try dataSourceType.load(request)
     }
 }
 

@@ -69,7 +69,7 @@ public enum Schema {
     public static let optimizerTypes = OptimizerKind.allCases.map(\.rawValue)
 
     public static let data: [Field] = [
-        Field("source", .choice(["cifar10", "synthetic"]), .string("cifar10"), "cifar10: the binary CIFAR-10 files in `dir`; synthetic: seeded Gaussian blobs (tests, smoke runs)"),
+        Field("source", .choice(DataSources.names), .string(CIFAR10Source.name), DataSources.all.map { $0.summary }.joined(separator: "; ")),
         Field("dir", .path, .string("data/cifar10-sample"), "folder with data_batch_*.bin and test_batch.bin (relative to the working directory); --data overrides it"),
         Field("num_train", .optionalInt(min: 1), .null, "training rows to use, taken from the start of the training split (null: all)"),
         Field("num_val", .int(min: 1), .number(1000), "validation rows: the last rows of the available training data"),

@@ -256,7 +256,7 @@ public enum Sweep {
     /// The part of a resolved config that determines a trial's numbers, in a canonical form:
     /// no name, description, output or sweep point (the seed covers it); no field that equals
     /// its default (so adding a field with a default keeps every id); the data folder
-    /// spelled one way (see `canonicalDataDirectory`) and left out for synthetic data.
+    /// spelled one way (see `canonicalDataDirectory`) and left out for sources that do not read it.
     static func identity(_ resolved: JSON) -> JSON {
         func strip(_ j: JSON, _ fields: [Field]) -> JSON {
             guard case .object(let pairs) = j else { return j }
@@ -277,7 +277,7 @@ public enum Sweep {
         if case .object(let pairs) = j {
             j = .object(pairs.filter { !["name", "description", "output", "sweep_point", "repeat"].contains($0.key) })
         }
-        if case .string(let source)? = j["data"]?["source"], source == "synthetic" {
+        if case .string(let source)? = j["data"]?["source"], let reader = DataSources.named(source), !reader.usesDirectory {
             if case .object(let d)? = j["data"] { j = j.setting(path: ["data"], to: .object(d.filter { $0.key != "dir" })) }
         } else if case .string(let dir)? = j["data"]?["dir"] {
             j = j.setting(path: ["data", "dir"], to: .string(canonicalDataDirectory(dir)))
