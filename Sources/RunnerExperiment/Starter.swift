@@ -14,8 +14,7 @@ public func configReference() -> String {
             }
         } else if case .sweep = f.type {
             lines.append("sweep: \(f.doc)")
-            lines.append("  grid: {\"path\": [values] | {\"logspace\": [a, b, n]} | {\"linspace\": [a, b, n]}, …}  cartesian product")
-            lines.append("  zip: {\"path\": [values], …} (or a list of them)  lists that move together")
+            for kind in SweepKinds.all { lines.append("  " + kind.syntax) }
             lines.append("  arms: {\"name\": {\"path\": value, …}, …}  variants compared at every point")
             lines.append("  repeats: n  independent seeds per point")
         } else {

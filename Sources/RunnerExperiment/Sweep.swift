@@ -82,55 +82,18 @@ public enum Sweep {
         // Validate the base alone first so its errors carry plain paths.
         let baseConfig = try ExperimentConfig.resolve(base, defaultName: defaultName)
 
-        var axes: [[[(path: String, value: JSON)]]] = []   // axis → values → assignments
+        var builder = SweepBuilder()
         var arms: [(name: String, overrides: [(path: String, value: JSON)])] = []
         var repeats = 1
-        var columns: [String] = []
-        var sweptBy: [String: String] = [:]   // path → where it is swept (conflicts are errors)
-        func claim(_ path: String, _ place: String) throws(ConfigError) {
-            if let other = sweptBy[path] {
-                throw .invalidValue(path: place, message: "\"\(path)\" is also swept in \(other); sweep each path in one place only")
-            }
-            sweptBy[path] = place
-        }
         if let sweep, sweep != .null {
             guard case .object(let sp) = sweep else { throw .wrongType(path: "sweep", expected: FieldType.sweep.expectation, found: sweep.typeName) }
-            for (k, _) in sp where !["grid", "zip", "arms", "repeats", "//"].contains(k) {
-                throw .unknownKey(path: "sweep", key: k, suggestion: nearest(k, in: ["grid", "zip", "arms", "repeats"]))
+            let keys = SweepKinds.all.map { $0.name } + ["arms", "repeats"]
+            for (k, _) in sp where !(keys + ["//"]).contains(k) {
+                throw .unknownKey(path: "sweep", key: k, suggestion: nearest(k, in: keys))
             }
-            if let grid = sweep["grid"] {
-                guard case .object(let gp) = grid else { throw .wrongType(path: "sweep.grid", expected: "an object of \"path\": [values]", found: grid.typeName) }
-                for (path, spec) in gp where path != "//" {
-                    try checkPath(path, at: "sweep.grid")
-                    try claim(path, "sweep.grid")
-                    let values = try expandValues(spec, path: "sweep.grid.\(path)")
-                    axes.append(values.map { [(path, $0)] })
-                    columns.append(path)
-                }
-            }
-            if let zipSpec = sweep["zip"] {
-                var groups: [JSON] = []
-                switch zipSpec {
-                case .object: groups = [zipSpec]
-                case .array(let xs): groups = xs
-                default: throw .wrongType(path: "sweep.zip", expected: "an object of \"path\": [values] (or a list of them)", found: zipSpec.typeName)
-                }
-                for (g, group) in groups.enumerated() {
-                    let gpath = groups.count == 1 && { if case .object = zipSpec { return true }; return false }() ? "sweep.zip" : "sweep.zip[\(g)]"
-                    guard case .object(let zp) = group else { throw .wrongType(path: gpath, expected: "an object of \"path\": [values]", found: group.typeName) }
-                    var lists: [(String, [JSON])] = []
-                    for (path, spec) in zp where path != "//" {
-                        try checkPath(path, at: gpath)
-                        try claim(path, gpath)
-                        lists.append((path, try expandValues(spec, path: "\(gpath).\(path)")))
-                        columns.append(path)
-                    }
-                    guard let n = lists.first?.1.count else { throw .invalidValue(path: gpath, message: "is empty; give at least one \"path\": [values]") }
-                    for (path, vs) in lists where vs.count != n {
-                        throw .invalidValue(path: "\(gpath).\(path)", message: "has \(vs.count) values but \(lists[0].0) has \(n); zipped lists move together and need the same length")
-                    }
-                    axes.append((0..<n).map { i in lists.map { ($0.0, $0.1[i]) } })
-                }
+            // The axis kinds (see `SweepKinds`), in registry order.
+            for kind in SweepKinds.all {
+                if let spec = sweep[kind.name] { try kind.expand(spec, into: &builder) }
             }
             if let r = sweep["repeats"] {
                 guard case .number(let x) = r, x == x.rounded(), x >= 1, x <= 100_000 else { throw .wrongType(path: "sweep.repeats", expected: "a positive integer (at most 100000)", found: r.typeName) }
@@ -146,17 +109,18 @@ public enum Sweep {
                     var list: [(path: String, value: JSON)] = []
                     for (path, v) in op where path != "//" {
                         try checkPath(path, at: "sweep.arms.\(name)")
-                        if let other = sweptBy[path] {
+                        if let other = builder.sweptBy[path] {
                             throw .invalidValue(path: "sweep.arms.\(name)", message: "\"\(path)\" is also swept in \(other); an arm setting it would replace every swept value (sweep it in one place only)")
                         }
                         list.append((path, v))
-                        if !columns.contains(path) { columns.append(path) }
+                        if !builder.columns.contains(path) { builder.columns.append(path) }
                     }
                     arms.append((name, list))
                 }
             }
         }
 
+        let axes = builder.axes, columns = builder.columns
         // Cartesian product of the axes, first axis slowest.
         let count = axes.reduce(Double(repeats) * Double(max(arms.count, 1))) { $0 * Double($1.count) }
         guard count <= 100_000 else {
