@@ -32,11 +32,12 @@ let package = Package(
         .target(name: "RunnerTraining", dependencies: ["RunnerOptim", "RunnerData"], swiftSettings: cpuFlags),
         .target(name: "RunnerExperiment", dependencies: ["RunnerTraining"], swiftSettings: cpuFlags),
         .target(name: "Runner", dependencies: ["RunnerExperiment"], swiftSettings: cpuFlags),
-        .executableTarget(name: "runner", dependencies: ["Runner"], swiftSettings: cpuFlags),
+        .target(name: "RunnerCLI", dependencies: ["Runner"], swiftSettings: cpuFlags),
+        .executableTarget(name: "runner", dependencies: ["RunnerCLI"], swiftSettings: cpuFlags),
         .executableTarget(name: "runner-bench", dependencies: ["Runner"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerKernelsTests", dependencies: ["RunnerKernels"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerLayersTests", dependencies: ["RunnerNetworks", "RunnerOptim"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerTrainingTests", dependencies: ["RunnerTraining"], swiftSettings: cpuFlags),
-        .testTarget(name: "RunnerExperimentTests", dependencies: ["Runner"], swiftSettings: cpuFlags),
+        .testTarget(name: "RunnerExperimentTests", dependencies: ["Runner", "RunnerCLI"], swiftSettings: cpuFlags),
     ]
 )

@@ -50,7 +50,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
 }
 
 /// The closest candidate within a small edit distance (or sharing a prefix), if any.
-func nearest(_ key: String, in candidates: [String]) -> String? {
+public func nearest(_ key: String, in candidates: [String]) -> String? {
     let scored = candidates.map { ($0, editDistance(key, $0)) }.sorted { $0.1 < $1.1 }
     guard let best = scored.first else { return nil }
     if best.1 <= max(2, key.count / 3) { return best.0 }

@@ -4,7 +4,9 @@ import Runner
 
 // Sharding without a cluster: the built `runner` binary run as separate processes (as
 // `--shard I/N`, `--trial INDEX` or under a cluster engine's environment variables), all
-// writing into one results folder, then `runner merge`.
+// writing into one results folder, then `runner merge`. Runs that need no process of their
+// own (no concurrency, no kill, no working directory of their own) call the command line
+// in this process (`runnerInProcess`).
 //
 // The `shard…` helpers below are also used by SlurmTests.swift.
 
@@ -122,7 +124,7 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(ids, try plan(d + "/a.json").trials.map(\.id), "the output folder must not change trial ids")
 
         let started = Date()
-        let single = try shardRun([d + "/a.json", "--jobs", "2", "--quiet"], cwd: d)
+        let single = runnerInProcess([d + "/a.json", "--jobs", "2", "--quiet"])
         XCTAssertEqual(single.code, 0, single.stderr)
         print("single run of 9 trials: \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
@@ -147,20 +149,20 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(shardFinishedTrials(b).subtracting(shard1), Set([0, 2, 3, 5, 6, 8].map { ids[$0] }))
 
         // Merge now: incomplete, names exactly shard 1's unfinished trials.
-        let partial = try shardRun(["merge", b], cwd: d)
+        let partial = runnerInProcess(["merge", b])
         XCTAssertEqual(partial.code, 1, partial.stdout + partial.stderr)
         let unfinished = [1, 4, 7].filter { !shardFinishedTrials(b).contains(ids[$0]) }
         XCTAssertEqual(Self.trialsNamed(partial.stdout), unfinished, partial.stdout)
 
         // Rerun the killed shard: it skips what it had finished.
-        let rerun = try shardRun([d + "/b.json", "--shard", "1/3", "--jobs", "1"], cwd: d)
+        let rerun = runnerInProcess([d + "/b.json", "--shard", "1/3", "--jobs", "1"])
         XCTAssertEqual(rerun.code, 0, rerun.stderr)
         let skipped = doneBeforeKill == 1 ? "1 trial was already finished and skipped" : "\(doneBeforeKill) trials were already finished and skipped"
         XCTAssertTrue(rerun.stdout.contains(skipped), rerun.stdout)
         XCTAssertTrue(rerun.stdout.contains("shard 1/3 (from --shard)"), rerun.stdout)
         print("3 shards (one killed after \(doneBeforeKill) trial(s) and rerun): \(String(format: "%.1f", Date().timeIntervalSince(shardStart))) s")
 
-        let merged = try shardRun(["merge", b], cwd: d)
+        let merged = runnerInProcess(["merge", b])
         XCTAssertEqual(merged.code, 0, merged.stdout + merged.stderr)
         XCTAssertTrue(merged.stdout.contains("shards: 9 of 9 trials complete"), merged.stdout)
         XCTAssertFalse(merged.stdout.contains("missing"), merged.stdout)
@@ -188,10 +190,10 @@ final class ShardTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: d) }
         try write(Self.config(output: d + "/out"), d + "/c.json")
         let dir = d + "/out/shards"
-        let shard0 = try shardRun([d + "/c.json", "--shard", "0/3", "--quiet"], cwd: d)
+        let shard0 = runnerInProcess([d + "/c.json", "--shard", "0/3", "--quiet"])
         XCTAssertEqual(shard0.code, 0, shard0.stderr)   // its own trials are complete
 
-        let merge = try shardRun(["merge", dir], cwd: d)
+        let merge = runnerInProcess(["merge", dir])
         XCTAssertEqual(merge.code, 1, merge.stdout + merge.stderr)
         XCTAssertTrue(merge.stdout.contains("shards: 3 of 9 trials complete"), merge.stdout)
         XCTAssertTrue(merge.stdout.contains("missing (6):"), merge.stdout)
@@ -205,15 +207,15 @@ final class ShardTests: XCTestCase {
         // The listed command works: run one, and the list shrinks by exactly that trial.
         let line = merge.stdout.split(separator: "\n").first { $0.hasSuffix("--trial 5") }!
         let args = line.components(separatedBy: "→  runner ")[1].split(separator: " ").map(String.init)
-        let one = try shardRun(args + ["--quiet"], cwd: d)
+        let one = runnerInProcess(args + ["--quiet"])
         XCTAssertEqual(one.code, 0, one.stderr)
-        let again = try shardRun(["merge", dir], cwd: d)
+        let again = runnerInProcess(["merge", dir])
         XCTAssertEqual(again.code, 1)
         XCTAssertEqual(Self.trialsNamed(again.stdout), [1, 2, 4, 7, 8], again.stdout)
     }
 
     /// Without --shard/--trial the trial comes from the engine's environment, and the run
-    /// says which variable it used.
+    /// says which variable it used. (Separate processes: each case runs in its own folder.)
     func testSelectionFromEnvironment() throws {
         let d = tempDir("shard-env")
         defer { try? FileManager.default.removeItem(atPath: d) }
