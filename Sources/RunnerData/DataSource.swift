@@ -37,7 +37,7 @@ public struct DataRows: Sendable, Equatable {
 }
 
 /// One kind of data a config can name in `data.source`.
-public protocol DataSource {
+public protocol DataSource: Sendable {
     /// The config name (`data.source`).
     static var name: String { get }
     /// One line for the schema's documentation of `data.source`.

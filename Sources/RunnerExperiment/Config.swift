@@ -87,26 +87,16 @@ public struct ExperimentConfig: Sendable {
         default:
             var specs: [LayerSpec] = []
             if case .array(let xs)? = m["layers"] {
-                for l in xs {
-                    switch str(l["type"]) {
-                    case "affine": specs.append(.affine(outputs: int(l["units"])))
-                    case "relu": specs.append(.relu)
-                    case "batchnorm": specs.append(.batchnorm)
-                    case "spatial_batchnorm": specs.append(.spatialBatchnorm)
-                    case "layernorm": specs.append(.layernorm)
-                    case "flatten": specs.append(.flatten)
-                    case "dropout": specs.append(.dropout(p: num(l["p"])))
-                    case "conv":
-                        let s = int(l["size"])
-                        let h = optInt(l["height"]) ?? s, w = optInt(l["width"]) ?? s
-                        let pad = optInt(l["pad"]) ?? (h - 1) / 2
-                        specs.append(.conv(filters: int(l["filters"]), height: h, width: w, stride: int(l["stride"]), pad: pad))
-                    case "maxpool":
-                        let s = int(l["size"])
-                        let h = optInt(l["height"]) ?? s, w = optInt(l["width"]) ?? s
-                        specs.append(.maxpool(height: h, width: w, stride: optInt(l["stride"]) ?? s))
-                    default: break
+                for (i, l) in xs.enumerated() {
+                    // Each layer object becomes its registered kind's spec (`LayerRegistry`).
+                    var arguments = LayerArguments()
+                    if case .object(let pairs) = l {
+                        for (k, v) in pairs { if case .number(let x) = v { arguments.values[k] = x } }
                     }
+                    guard let spec = LayerRegistry.spec(named: str(l["type"]), arguments) else {
+                        throw .invalidValue(path: "model.layers[\(i)].type", message: "unknown layer type \(displayString(str(l["type"])))")
+                    }
+                    specs.append(spec)
                 }
             }
             guard !specs.isEmpty else { throw .invalidValue(path: "model.layers", message: "needs at least one layer") }

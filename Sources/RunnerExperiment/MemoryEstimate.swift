@@ -6,19 +6,19 @@ import Foundation
 ///
 /// The model (E = 4 bytes for float32, 8 for float64; P = parameters; N = max(batch_size,
 /// eval_batch_size) rows, since a layer's buffers keep their largest size):
-/// - parameters: P·E, plus batchnorm's per-channel running statistics and scratch (6·C·E);
+/// - parameters: P·E, plus the layers' buffers and fixed state (`LayerMemory.buffers` and
+///   `.state`; batchnorm: running statistics 2·C, batch statistics and scratch 4·C);
 /// - gradients: P·E (every `Parameter` has a gradient of its size);
 /// - optimizer state: k·P·E with k = 0 for sgd, 1 for sgd_momentum, nesterov, rmsprop and
 ///   adagrad, 2 for adam (the buffers `Optimizer.init` allocates);
-/// - best-model copy: (P + 2·C)·E, the Solver's `snapshot()` of the parameters and the
-///   batchnorm running statistics;
-/// - activations: N·E times the per-row elements each layer keeps (`activationElements`),
-///   the conv layers' im2col scratch, the gathered input batch and the score gradient,
-///   plus labels and indices. Per layer (`out`/`in` = output/input elements per row; the
-///   input gradient `in` is not kept by the first layer): affine out + in (+ out when it
-///   applies the relu after it), relu out + in, batchnorm 2·out + in (output, x̂, dx),
-///   layernorm 2·out + in + 1, dropout 2·out + in when p > 0 (output, mask, dx; p = 0
-///   passes its input through), flatten and maxpool out + in, conv out + in;
+/// - best-model copy: (P + B)·E, the Solver's `snapshot()` of the parameters and the
+///   layers' buffers (B elements: batchnorm's running statistics);
+/// - activations: N·E times the per-row elements each layer keeps, the whole-batch scratch
+///   (conv's im2col), the gathered input batch and the score gradient, plus labels and
+///   indices. Each layer kind states what it keeps (`LayerKind.memory`, in the layer's
+///   file; `out`/`in` = output/input elements per row, the input gradient `in` not kept by
+///   the first layer): e.g. affine out + in (+ out when it applies the relu after it), relu
+///   out + in, batchnorm 2·out + in (output, x̂, dx), dropout 2·out + in when p > 0;
 /// - data: train + val + test rows × (input size × 4 bytes of Float + a 4-byte label),
 ///   whatever the dtype, plus 8 bytes per training row for the Solver's permutation; for
 ///   cifar10 also the raw records read while loading (the training files hold at most
@@ -71,35 +71,20 @@ extension ExperimentConfig {
         var m = MemoryEstimate()
         m.batchRows = n
         let p = Double(shapes.parameterCount)
-        var channels = 0.0, perRow = 0.0, scratch = 0.0
+        var layerBuffers = 0.0, state = 0.0, perRow = 0.0, scratch = 0.0
         for l in shapes.layers where !l.fusedIntoPrevious {
-            let out = Double(l.outputCount), dx = l.isFirst ? 0 : Double(l.inputCount)
-            switch l.spec {
-            case .affine: perRow += out + dx + (l.fusesReLU ? out : 0)
-            case .batchnorm, .spatialBatchnorm:
-                channels += Double(l.parameterCount / 2)
-                perRow += 2 * out + dx
-            case .layernorm: perRow += 2 * out + dx + 1
-            case .dropout(let rate): perRow += rate > 0 ? 2 * out + dx : 0
-            case .relu, .flatten, .maxpool: perRow += out + dx
-            case let .conv(f, hh, ww, stride, pad):
-                perRow += out + dx
-                let g = ConvGeometry(channels: l.inputShape[0], height: l.inputShape[1], width: l.inputShape[2],
-                                     filters: f, kernelHeight: hh, kernelWidth: ww, stride: stride, pad: pad)
-                let chunk = g.chunk(batch: n)
-                scratch += Double(g.colsCount(chunk: chunk)) * (l.isFirst ? 1 : 2) + Double(g.tmpCount(chunk: chunk))
-            }
+            let kept = l.memory(batch: n)
+            perRow += Double(kept.perRow)
+            scratch += Double(kept.scratch)
+            layerBuffers += Double(kept.buffers)
+            state += Double(kept.state)
         }
         let inputSize = Double(inputShape.reduce(1, *))
-        m.parameters = (p + 6 * channels) * e
+        m.parameters = (p + layerBuffers + state) * e
         m.gradients = p * e
-        let buffers: Double = switch optimizer.kind {
-        case .sgd: 0
-        case .sgd_momentum, .nesterov, .rmsprop, .adagrad: 1
-        case .adam: 2
-        }
+        let buffers = Double(optimizer.kind.rule.stateNames.count)
         m.optimizerState = buffers * p * e
-        m.bestCopy = (p + 2 * channels) * e
+        m.bestCopy = (p + layerBuffers) * e
         // + the gathered input batch and dscores; labels, predictions and indices (4 + 4 + 8 bytes a row).
         m.activations = (Double(n) * (perRow + inputSize + Double(shapes.numClasses)) + scratch) * e + 16 * Double(n)
         let rows = dataRows

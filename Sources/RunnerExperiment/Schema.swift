@@ -98,13 +98,12 @@ public enum Schema {
 
     public static let optimizer: [Field] = [
         Field("type", .choice(optimizerTypes), .string(opt.kind.rawValue), "update rule"),
-        Field("learning_rate", .optionalPositive, .null,
-              "initial learning rate (null: \(JSON.format(OptimizerSettings.defaultLearningRate(for: .adam))) for adam, \(JSON.format(OptimizerSettings.defaultLearningRate(for: .sgd))) otherwise)"),
-        Field("momentum", unit, .number(opt.momentum), "sgd_momentum and nesterov"),
-        Field("decay_rate", unit, .number(opt.decayRate), "rmsprop's moving-average decay"),
-        Field("beta1", unit, .number(opt.beta1), "adam"),
-        Field("beta2", unit, .number(opt.beta2), "adam"),
-        Field("epsilon", positive, .number(opt.epsilon), "rmsprop, adam, adagrad"),
+        Field("learning_rate", .optionalPositive, .null, "initial learning rate (null: \(UpdateRules.defaultLearningRates))"),
+        Field("momentum", unit, .number(opt.momentum), "momentum μ; used by \(UpdateRules.using("momentum"))"),
+        Field("decay_rate", unit, .number(opt.decayRate), "moving-average decay ρ of the squared gradient; used by \(UpdateRules.using("decay_rate"))"),
+        Field("beta1", unit, .number(opt.beta1), "decay of the first moment; used by \(UpdateRules.using("beta1"))"),
+        Field("beta2", unit, .number(opt.beta2), "decay of the second moment; used by \(UpdateRules.using("beta2"))"),
+        Field("epsilon", positive, .number(opt.epsilon), "added to the denominator; used by \(UpdateRules.using("epsilon"))"),
         Field("lr_decay", .number(min: 0, minOpen: true, max: 1, maxOpen: false), .number(opt.lrDecay), "learning rate multiplier applied at the end of every epoch"),
     ]
 
@@ -146,26 +145,18 @@ public enum Schema {
         }
     }
 
-    /// Parameters of each layer type in a `layers` list.
-    public static let layerFields: [String: [Field]] = [
-        "affine": [Field("units", .int(min: 1), .null, "outputs")],
-        "relu": [], "batchnorm": [], "spatial_batchnorm": [], "layernorm": [], "flatten": [],
-        "dropout": [Field("p", unit, .null, "drop probability")],
-        "conv": [
-            Field("filters", .int(min: 1), .null, "output channels"),
-            Field("size", .int(min: 1), .number(3), "square filter size"),
-            Field("height", .optionalInt(min: 1), .null, "filter height (default: size)"),
-            Field("width", .optionalInt(min: 1), .null, "filter width (default: size)"),
-            Field("stride", .int(min: 1), .number(1), "stride"),
-            Field("pad", .optionalInt(min: 0), .null, "zero padding (null: (size − 1)/2, \"same\" for odd sizes)"),
-        ],
-        "maxpool": [
-            Field("size", .int(min: 1), .number(2), "square window"),
-            Field("height", .optionalInt(min: 1), .null, "window height (default: size)"),
-            Field("width", .optionalInt(min: 1), .null, "window width (default: size)"),
-            Field("stride", .optionalInt(min: 1), .null, "stride (default: size)"),
-        ],
-    ]
+    /// Parameters of each layer type in a `layers` list: the registered kinds' fields
+    /// (`LayerRegistry`, each declared in its layer's file) as schema fields.
+    public static let layerFields: [String: [Field]] = Dictionary(uniqueKeysWithValues: LayerRegistry.kinds.map { kind in
+        (kind.name, kind.fields.map { f in
+            let type: FieldType = switch f.type {
+            case .int(let m): .int(min: m)
+            case .optionalInt(let m): .optionalInt(min: m)
+            case let .number(lo, loOpen, hi, hiOpen): .number(min: lo, minOpen: loOpen, max: hi, maxOpen: hiOpen)
+            }
+            return Field(f.name, type, f.defaultValue.map { .number($0) } ?? .null, f.doc)
+        })
+    })
 
     /// Every valid dotted path of a scalar field (for sweep paths and suggestions).
     public static var allPaths: [String] {
@@ -295,7 +286,7 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
         var out: [JSON] = []
         for (i, layer) in xs.enumerated() {
             let lp = "\(path)[\(i)]"
-            guard case .object = layer else { throw .wrongType(path: lp, expected: "a layer object like {\"type\": \"relu\"}", found: layer.typeName) }
+            guard case .object = layer else { throw .wrongType(path: lp, expected: "a layer object like {\"type\": \"\(ReLUKind.name)\"}", found: layer.typeName) }
             guard case .string(let t)? = layer["type"] else {
                 throw .wrongType(path: "\(lp).type", expected: "a layer type (" + Schema.layerFields.keys.sorted().joined(separator: ", ") + ")", found: layer["type"]?.typeName ?? "nothing")
             }

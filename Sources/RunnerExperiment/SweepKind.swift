@@ -10,7 +10,7 @@ public enum SweepKinds {
 }
 
 /// A `sweep` section that contributes axes: lists of assignments, one per value of the axis.
-public protocol SweepKind {
+public protocol SweepKind: Sendable {
     /// The key under `sweep`.
     static var name: String { get }
     /// Its syntax and meaning, one line, for `runner help config`.

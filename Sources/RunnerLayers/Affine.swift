@@ -3,7 +3,7 @@
 /// (×2 backward). Inputs of any shape `(N, …)` are flattened to `D` features.
 /// With `fuseReLU` the layer also applies relu (one pass instead of two).
 public final class Affine<T: Real>: Layer {
-    public let kind = "affine"
+    public let kind = AffineKind.name
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let inFeatures: Int, outFeatures: Int
@@ -70,4 +70,34 @@ public final class Affine<T: Real>: Layer {
                c: dx.data, ldc: inFeatures, accumulate: false)
         return dx
     }
+}
+
+/// affine in a layer list: `{"type": "affine", "units": 100}`. Directly followed by relu it
+/// is built as one layer that applies both (`fuses(with:)`).
+public struct AffineKind: LayerKind {
+    public static let name = "affine"
+    public static let fields = [LayerField("units", .int(min: 1), nil, "outputs")]
+    public let outputs: Int
+    public init(outputs: Int) { self.outputs = outputs }
+    public init(_ arguments: LayerArguments) { outputs = arguments.int("units") }
+    public func fuses(with next: LayerSpec) -> Bool { next.definition is ReLUKind }
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        let output = try Affine<Float>.outputShape(inputShape: input.shape, outputs: outputs)
+        let d = input.count
+        return LayerShape(outputShape: output, parameterCount: d * outputs + outputs,
+                          flopsPerSample: Affine<Float>.flopsPerSample(inFeatures: d, outFeatures: outputs))
+    }
+    /// Output and input gradient, plus the pre-relu gradient when it applies the relu.
+    public func memory(_ input: LayerInput, outputShape: [Int], batch: Int) -> LayerMemory {
+        LayerMemory(perRow: outputs + input.gradientCount + (input.fusesNext ? outputs : 0))
+    }
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        let a = try Affine<T>(inputShape: input.shape, outputs: outputs, fuseReLU: input.fusesNext)
+        builder.fillWeights(a.weight.value, fanIn: a.inFeatures, fanOut: outputs)
+        return a
+    }
+}
+
+extension LayerSpec {
+    public static func affine(outputs: Int) -> LayerSpec { LayerSpec(AffineKind(outputs: outputs)) }
 }

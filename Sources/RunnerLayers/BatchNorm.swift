@@ -18,7 +18,7 @@ public final class BatchNorm<T: Real>: Layer {
     /// `spatial` selects per-channel statistics over `(N, H, W)` for a `(C, H, W)` input.
     public init(inputShape: [Int], spatial: Bool = false, eps: Double = 1e-5, momentum: Double = 0.9) throws {
         (channels, self.spatial) = try BatchNorm.statistics(inputShape: inputShape, spatial: spatial)
-        kind = spatial ? "spatial_batchnorm" : "batchnorm"
+        kind = spatial ? SpatialBatchNormKind.name : BatchNormKind.name
         self.inputShape = inputShape
         self.eps = T(eps); self.momentum = T(momentum)
         gamma = Parameter(name: "gamma", shape: [channels], regularized: false)
@@ -42,6 +42,7 @@ public final class BatchNorm<T: Real>: Layer {
     public static func flopsPerSample(channels: Int, spatial: Int) -> Int { 16 * channels * spatial }
 
     public var parameters: [Parameter<T>] { [gamma, beta] }
+    public var buffers: [Tensor<T>] { [runningMean, runningVar] }
     public var flopsPerSample: Int { BatchNorm.flopsPerSample(channels: channels, spatial: spatial) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
@@ -69,4 +70,50 @@ public final class BatchNorm<T: Real>: Layer {
                             dgamma: gamma.grad.data, dbeta: beta.grad.data)
         return needsInputGradient ? dx : nil
     }
+}
+
+/// The two batchnorm layer types: statistics per feature (`batchnorm`) or per channel
+/// (`spatial_batchnorm`); everything but the name and `spatial` is shared.
+public protocol BatchNormLayerKind: LayerKind {
+    static var spatial: Bool { get }
+    init()
+}
+
+extension BatchNormLayerKind {
+    public init(_ arguments: LayerArguments) { self.init() }
+
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        let s = try BatchNorm<Float>.statistics(inputShape: input.shape, spatial: Self.spatial)
+        return LayerShape(outputShape: input.shape, parameterCount: 2 * s.channels,
+                          flopsPerSample: BatchNorm<Float>.flopsPerSample(channels: s.channels, spatial: s.spatial))
+    }
+
+    /// Per row: output, x̂ and input gradient. Per layer: the running mean and variance
+    /// (buffers) and the batch mean, 1/σ and a 2·C test-mode scratch.
+    public func memory(_ input: LayerInput, outputShape: [Int], batch: Int) -> LayerMemory {
+        let channels = (try? BatchNorm<Float>.statistics(inputShape: input.shape, spatial: Self.spatial).channels) ?? 0
+        return LayerMemory(perRow: 2 * input.count + input.gradientCount, buffers: 2 * channels, state: 4 * channels)
+    }
+
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        try BatchNorm<T>(inputShape: input.shape, spatial: Self.spatial)
+    }
+}
+
+/// batchnorm in a layer list: `{"type": "batchnorm"}`, statistics per feature of a flat input.
+public struct BatchNormKind: BatchNormLayerKind {
+    public static let name = "batchnorm", spatial = false
+    public init() {}
+}
+
+/// spatial_batchnorm in a layer list: `{"type": "spatial_batchnorm"}`, statistics per channel
+/// of a `(C, H, W)` input.
+public struct SpatialBatchNormKind: BatchNormLayerKind {
+    public static let name = "spatial_batchnorm", spatial = true
+    public init() {}
+}
+
+extension LayerSpec {
+    public static var batchnorm: LayerSpec { LayerSpec(BatchNormKind()) }
+    public static var spatialBatchnorm: LayerSpec { LayerSpec(SpatialBatchNormKind()) }
 }

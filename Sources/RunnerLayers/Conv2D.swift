@@ -11,7 +11,7 @@
 /// O(K·P·chunk) whatever the batch; the buffers are kept and reused across calls.
 /// A non-integer output size is rejected with a `ShapeError` naming the input and filter shapes.
 public final class Conv2D<T: Real>: Layer {
-    public let kind = "conv"
+    public let kind = ConvKind.name
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let weight: Parameter<T>, bias: Parameter<T>
@@ -99,5 +99,56 @@ public final class Conv2D<T: Real>: Layer {
                        dcols: needsInputGradient ? dcols.data : nil, dx: needsInputGradient ? dx.data : nil,
                        dweight: weight.grad.data, dbias: bias.grad.data)
         return needsInputGradient ? dx : nil
+    }
+}
+
+/// conv in a layer list: `{"type": "conv", "filters": 16, "size": 3}` (filter `height × width`,
+/// each defaulting to `size`; `pad` null or `"same"`: `(height − 1)/2`).
+public struct ConvKind: LayerKind {
+    public static let name = "conv"
+    public static let fields = [
+        LayerField("filters", .int(min: 1), nil, "output channels"),
+        LayerField("size", .int(min: 1), 3, "square filter size"),
+        LayerField("height", .optionalInt(min: 1), nil, "filter height (default: size)"),
+        LayerField("width", .optionalInt(min: 1), nil, "filter width (default: size)"),
+        LayerField("stride", .int(min: 1), 1, "stride"),
+        LayerField("pad", .optionalInt(min: 0), nil, "zero padding (null: (size − 1)/2, \"same\" for odd sizes)"),
+    ]
+    public let filters: Int, height: Int, width: Int, stride: Int, pad: Int
+    public init(filters: Int, height: Int, width: Int, stride: Int, pad: Int) {
+        self.filters = filters; self.height = height; self.width = width; self.stride = stride; self.pad = pad
+    }
+    public init(_ a: LayerArguments) {
+        let s = a.int("size")
+        let h = a.optionalInt("height") ?? s, w = a.optionalInt("width") ?? s
+        self.init(filters: a.int("filters"), height: h, width: w, stride: a.int("stride"), pad: a.optionalInt("pad") ?? (h - 1) / 2)
+    }
+    func geometry(_ input: LayerInput) throws -> ConvGeometry {
+        try Conv2D<Float>.geometry(inputShape: input.shape, filters: filters, height: height, width: width, stride: stride, pad: pad)
+    }
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        let g = try geometry(input)
+        return LayerShape(outputShape: [filters, g.outHeight, g.outWidth], parameterCount: filters * g.patchSize + filters,
+                          flopsPerSample: Conv2D<Float>.flopsPerSample(g, inputGradient: !input.isFirst))
+    }
+    /// Output and input gradient per row; the im2col patches (and their gradient, unless
+    /// first) and the GEMM scratch for the images of one chunk.
+    public func memory(_ input: LayerInput, outputShape: [Int], batch: Int) -> LayerMemory {
+        var m = LayerMemory(perRow: outputShape.reduce(1, *) + input.gradientCount)
+        guard let g = try? geometry(input) else { return m }
+        let chunk = g.chunk(batch: batch)
+        m.scratch = g.colsCount(chunk: chunk) * (input.isFirst ? 1 : 2) + g.tmpCount(chunk: chunk)
+        return m
+    }
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        let c = try Conv2D<T>(inputShape: input.shape, filters: filters, height: height, width: width, stride: stride, pad: pad)
+        builder.fillWeights(c.weight.value, fanIn: c.fanIn, fanOut: filters * height * width)
+        return c
+    }
+}
+
+extension LayerSpec {
+    public static func conv(filters: Int, height: Int, width: Int, stride: Int, pad: Int) -> LayerSpec {
+        LayerSpec(ConvKind(filters: filters, height: height, width: width, stride: stride, pad: pad))
     }
 }

@@ -3,7 +3,7 @@
 /// Masks come from the layer's own seeded generator (`reseed`), so a trial's masks do not
 /// depend on anything else that draws random numbers.
 public final class Dropout<T: Real>: Layer {
-    public let kind = "dropout"
+    public let kind = DropoutKind.name
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public let p: Double
@@ -28,6 +28,11 @@ public final class Dropout<T: Real>: Layer {
 
     public var flopsPerSample: Int { Dropout.flopsPerSample(inputShape: inputShape) }
 
+    public var randomState: SeededGenerator? {
+        get { rng }
+        set { if let r = newValue { rng = r } }
+    }
+
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         lastMode = mode
         guard mode == .train, p > 0 else { return x }
@@ -44,4 +49,29 @@ public final class Dropout<T: Real>: Layer {
         T.multiply(count: dout.count, x: dout.data, y: mask.data, z: dx.data)
         return dx
     }
+}
+
+/// dropout in a layer list: `{"type": "dropout", "p": 0.5}`. Layer k of the list (0-based)
+/// draws its masks from `mix64(seed ^ (100 + k))`.
+public struct DropoutKind: LayerKind {
+    public static let name = "dropout"
+    public static let fields = [LayerField("p", LayerField.unitInterval, nil, "drop probability")]
+    public let p: Double
+    public init(p: Double) { self.p = p }
+    public init(_ arguments: LayerArguments) { p = arguments.number("p") }
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        try Dropout<Float>.check(p: p)
+        return LayerShape(outputShape: input.shape, flopsPerSample: Dropout<Float>.flopsPerSample(inputShape: input.shape))
+    }
+    /// Output, mask and input gradient when p > 0; p = 0 passes its input through.
+    public func memory(_ input: LayerInput, outputShape: [Int], batch: Int) -> LayerMemory {
+        LayerMemory(perRow: p > 0 ? 2 * input.count + input.gradientCount : 0)
+    }
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        try Dropout<T>(inputShape: input.shape, p: p, seed: mix64(builder.seed ^ UInt64(100 + builder.index)))
+    }
+}
+
+extension LayerSpec {
+    public static func dropout(p: Double) -> LayerSpec { LayerSpec(DropoutKind(p: p)) }
 }

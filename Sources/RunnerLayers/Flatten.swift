@@ -2,7 +2,7 @@
 /// data is already contiguous); the layer copies them into its own tensor of the new shape,
 /// O(N·D). Only needed in explicit layer lists: affine flattens its input itself.
 public final class Flatten<T: Real>: Layer {
-    public let kind = "flatten"
+    public let kind = FlattenKind.name
     public let inputShape: [Int]
     public var outputShape: [Int] { Flatten.outputShape(inputShape: inputShape) }
     public var needsInputGradient = true
@@ -26,4 +26,20 @@ public final class Flatten<T: Real>: Layer {
         dx.resize([dout.rows] + inputShape)
         return dx
     }
+}
+
+/// flatten in a layer list: `{"type": "flatten"}`.
+public struct FlattenKind: LayerKind {
+    public static let name = "flatten"
+    public init(_ arguments: LayerArguments = LayerArguments()) {}
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        LayerShape(outputShape: Flatten<Float>.outputShape(inputShape: input.shape), flopsPerSample: Flatten<Float>.flopsPerSample)
+    }
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        Flatten<T>(inputShape: input.shape)
+    }
+}
+
+extension LayerSpec {
+    public static var flatten: LayerSpec { LayerSpec(FlattenKind()) }
 }

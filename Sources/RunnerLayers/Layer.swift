@@ -39,7 +39,14 @@ public protocol Layer<T>: AnyObject {
     /// Per-sample input shape given at construction; `outputShape` is derived from it.
     var inputShape: [Int] { get }
     var outputShape: [Int] { get }
+    /// Trainable arrays (the optimizer updates them from their gradients).
     var parameters: [Parameter<T>] { get }
+    /// Non-trainable state saved with the model (batchnorm's running mean and variance):
+    /// `Network.snapshot/restore` copy it alongside the parameters. Default none.
+    var buffers: [Tensor<T>] { get }
+    /// The layer's own random generator (dropout's masks), nil when it has none. Saved and
+    /// restored by whoever must replay the same draws (`compareNetworkGradients`).
+    var randomState: SeededGenerator? { get set }
     var needsInputGradient: Bool { get set }
     func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T>
     func backward(_ dout: Tensor<T>) -> Tensor<T>?
@@ -49,6 +56,11 @@ public protocol Layer<T>: AnyObject {
 
 extension Layer {
     public var parameters: [Parameter<T>] { [] }
+    public var buffers: [Tensor<T>] { [] }
+    public var randomState: SeededGenerator? {
+        get { nil }
+        set { precondition(newValue == nil, "\(kind) has no random generator") }
+    }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 }
 

@@ -1,7 +1,7 @@
 /// layernorm: per row of `x (N, D)` over its features, `y = γ·(x − μ_row)/√(σ²_row + eps) + β`.
 /// No running statistics; train and test are identical. O(N·D), two passes.
 public final class LayerNorm<T: Real>: Layer {
-    public let kind = "layernorm"
+    public let kind = LayerNormKind.name
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public let features: Int
@@ -45,4 +45,25 @@ public final class LayerNorm<T: Real>: Layer {
                             dgamma: gamma.grad.data, dbeta: beta.grad.data)
         return needsInputGradient ? dx : nil
     }
+}
+
+/// layernorm in a layer list: `{"type": "layernorm"}`.
+public struct LayerNormKind: LayerKind {
+    public static let name = "layernorm"
+    public init(_ arguments: LayerArguments = LayerArguments()) {}
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        let d = try LayerNorm<Float>.features(inputShape: input.shape)
+        return LayerShape(outputShape: input.shape, parameterCount: 2 * d, flopsPerSample: LayerNorm<Float>.flopsPerSample(features: d))
+    }
+    /// Output, x̂, input gradient and one 1/σ per row.
+    public func memory(_ input: LayerInput, outputShape: [Int], batch: Int) -> LayerMemory {
+        LayerMemory(perRow: 2 * input.count + input.gradientCount + 1)
+    }
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        try LayerNorm<T>(inputShape: input.shape)
+    }
+}
+
+extension LayerSpec {
+    public static var layernorm: LayerSpec { LayerSpec(LayerNormKind()) }
 }

@@ -6,7 +6,7 @@
 /// no index buffer is kept). Cost per sample: about `C·H'·W'·ph·pw` comparisons each way;
 /// the common 2×2 stride-2 case has a dedicated loop. A non-integer output size is rejected.
 public final class MaxPool<T: Real>: Layer {
-    public let kind = "maxpool"
+    public let kind = MaxPoolKind.name
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let geometry: PoolGeometry
@@ -63,5 +63,37 @@ public final class MaxPool<T: Real>: Layer {
         dx.resize(x.shape)
         T.maxpoolBackward(geometry, planes: x.rows * inputShape[0], x: x.data, dout: dout.data, dx: dx.data)
         return dx
+    }
+}
+
+/// maxpool in a layer list: `{"type": "maxpool", "size": 2}` (window `height × width`,
+/// each defaulting to `size`; stride defaulting to `size`).
+public struct MaxPoolKind: LayerKind {
+    public static let name = "maxpool"
+    public static let fields = [
+        LayerField("size", .int(min: 1), 2, "square window"),
+        LayerField("height", .optionalInt(min: 1), nil, "window height (default: size)"),
+        LayerField("width", .optionalInt(min: 1), nil, "window width (default: size)"),
+        LayerField("stride", .optionalInt(min: 1), nil, "stride (default: size)"),
+    ]
+    public let height: Int, width: Int, stride: Int
+    public init(height: Int, width: Int, stride: Int) { self.height = height; self.width = width; self.stride = stride }
+    public init(_ a: LayerArguments) {
+        let s = a.int("size")
+        self.init(height: a.optionalInt("height") ?? s, width: a.optionalInt("width") ?? s, stride: a.optionalInt("stride") ?? s)
+    }
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        let g = try MaxPool<Float>.geometry(inputShape: input.shape, height: height, width: width, stride: stride)
+        let output = [input.shape[0], g.outHeight, g.outWidth]
+        return LayerShape(outputShape: output, flopsPerSample: MaxPool<Float>.flopsPerSample(outputShape: output, g))
+    }
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        try MaxPool<T>(inputShape: input.shape, height: height, width: width, stride: stride)
+    }
+}
+
+extension LayerSpec {
+    public static func maxpool(height: Int, width: Int, stride: Int) -> LayerSpec {
+        LayerSpec(MaxPoolKind(height: height, width: width, stride: stride))
     }
 }

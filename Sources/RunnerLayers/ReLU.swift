@@ -1,6 +1,6 @@
 /// relu: `y = max(x, 0)`, any shape; backward `dx = dout·[x > 0]` (zero at exactly 0). O(N·D).
 public final class ReLU<T: Real>: Layer {
-    public let kind = "relu"
+    public let kind = ReLUKind.name
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public var needsInputGradient = true
@@ -23,4 +23,20 @@ public final class ReLU<T: Real>: Layer {
         T.reluBackward(count: dout.count, y: output.data, dout: dout.data, dx: dx.data)
         return dx
     }
+}
+
+/// relu in a layer list: `{"type": "relu"}`.
+public struct ReLUKind: LayerKind {
+    public static let name = "relu"
+    public init(_ arguments: LayerArguments = LayerArguments()) {}
+    public func infer(_ input: LayerInput) throws -> LayerShape {
+        LayerShape(outputShape: input.shape, flopsPerSample: ReLU<Float>.flopsPerSample(inputShape: input.shape))
+    }
+    public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
+        ReLU<T>(inputShape: input.shape)
+    }
+}
+
+extension LayerSpec {
+    public static var relu: LayerSpec { LayerSpec(ReLUKind()) }
 }

@@ -72,11 +72,12 @@ public struct GradientComparison: Sendable {
 /// index into `net.layers` (e.g. `"layer 1 affine W"`, `"layer 2 batchnorm gamma"`).
 ///
 /// Determinism: dropout layers draw a fresh mask on every forward pass, so the generator
-/// state of each `Dropout` layer is saved once and restored before *every* forward pass,
-/// which makes every evaluation use the same mask (the one the next training step would
-/// draw). Side effects are undone at the end: parameters, batchnorm running statistics and
-/// dropout generators are restored to their state on entry (so repeated calls check the same
-/// function); only the parameters' `grad` is left holding the analytic gradient.
+/// of every layer that has one (`Layer.randomState`) is saved once and restored before
+/// *every* forward pass, which makes every evaluation use the same mask (the one the next
+/// training step would draw). Side effects are undone at the end: parameters, buffers
+/// (batchnorm running statistics) and generators are restored to their state on entry (so
+/// repeated calls check the same function); only the parameters' `grad` is left holding the
+/// analytic gradient.
 ///
 /// Cost: `1 + 2·P` forward passes for `P = net.parameterCount` (plus one backward), so keep
 /// the network small (the fc test net of the course has ~1k parameters).
@@ -84,9 +85,8 @@ public func compareNetworkGradients(_ net: Network<Double>, x: Tensor<Double>, l
                                     h: Double = 1e-5) -> (loss: Double, parameters: [GradientComparison]) {
     precondition(labels.count == x.rows, "compareNetworkGradients: \(labels.count) labels for \(x.rows) rows")
     let saved = net.snapshot()
-    let dropouts = net.layers.compactMap { $0 as? Dropout<Double> }
-    let rngs = dropouts.map { $0.rng }
-    func resetMasks() { for (d, r) in zip(dropouts, rngs) { d.rng = r } }
+    let generators = net.layers.compactMap { l in l.randomState.map { (layer: l, state: $0) } }
+    func resetMasks() { for g in generators { g.layer.randomState = g.state } }
 
     return labels.withUnsafeBufferPointer { lab -> (loss: Double, parameters: [GradientComparison]) in
         let labelPtr = lab.baseAddress!

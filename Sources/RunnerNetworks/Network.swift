@@ -11,9 +11,10 @@ public final class Network<T: Real>: @unchecked Sendable {
     public var numClasses: Int { layers.last?.outputShape.reduce(1, *) ?? 0 }
     private let dscores = Tensor<T>(shape: [0])
 
-    /// Builds the layers for `specs`, checking every shape, and initialises the weights
-    /// from `seed` (stream 1: weights in layer order; dropout layer k gets its own stream).
-    /// An `affine` directly followed by `relu` is fused into one layer when `fuse` is true.
+    /// Builds the layers for `specs` through their registered kinds (`LayerKind.makeLayer`),
+    /// checking every shape, and initialises the weights from `seed` (stream 1: weights in
+    /// layer order; dropout layer k gets its own stream). A spec whose kind fuses the next one
+    /// (`affine` directly followed by `relu`) becomes one layer when `fuse` is true.
     public init(inputShape: [Int], specs: [LayerSpec], loss: LossKind = .softmax, reg: Double = 0,
                 initialization: WeightInit = .scale(1e-3), seed: UInt64 = 0, fuse: Bool = true) throws {
         self.inputShape = inputShape
@@ -21,38 +22,21 @@ public final class Network<T: Real>: @unchecked Sendable {
         self.reg = T(reg)
         var layers: [any Layer<T>] = []
         var shape = inputShape
-        var initRNG = SeededGenerator(seed: seed, stream: 1)
+        var builder = LayerBuilder(seed: seed, initialization: initialization)
         var i = 0
         while i < specs.count {
             let spec = specs[i]
-            let where_ = "layer \(i + 1) (\(spec.kind))"
+            let fused = fuse && i + 1 < specs.count && spec.definition.fuses(with: specs[i + 1])
+            builder.index = i
             do {
-                let layer: any Layer<T>
-                switch spec {
-                case .affine(let m):
-                    let fused = fuse && i + 1 < specs.count && specs[i + 1] == .relu
-                    let a = try Affine<T>(inputShape: shape, outputs: m, fuseReLU: fused)
-                    Network.fillNormal(a.weight.value, std: initialization.std(fanIn: a.inFeatures, fanOut: m), rng: &initRNG)
-                    layer = a
-                    if fused { i += 1 }
-                case .relu: layer = ReLU<T>(inputShape: shape)
-                case .batchnorm: layer = try BatchNorm<T>(inputShape: shape, spatial: false)
-                case .spatialBatchnorm: layer = try BatchNorm<T>(inputShape: shape, spatial: true)
-                case .layernorm: layer = try LayerNorm<T>(inputShape: shape)
-                case .dropout(let p): layer = try Dropout<T>(inputShape: shape, p: p, seed: mix64(seed ^ UInt64(100 + i)))
-                case .flatten: layer = Flatten<T>(inputShape: shape)
-                case let .conv(f, hh, ww, stride, pad):
-                    let c = try Conv2D<T>(inputShape: shape, filters: f, height: hh, width: ww, stride: stride, pad: pad)
-                    Network.fillNormal(c.weight.value, std: initialization.std(fanIn: c.fanIn, fanOut: f * hh * ww), rng: &initRNG)
-                    layer = c
-                case let .maxpool(ph, pw, stride): layer = try MaxPool<T>(inputShape: shape, height: ph, width: pw, stride: stride)
-                }
+                let layer: any Layer<T> = try spec.definition.makeLayer(
+                    LayerInput(shape: shape, isFirst: layers.isEmpty, fusesNext: fused), &builder)
                 shape = layer.outputShape
                 layers.append(layer)
             } catch let e as ShapeError {
-                throw ShapeError("\(where_): \(e.message)")
+                throw ShapeError("layer \(i + 1) (\(spec.kind)): \(e.message)")
             }
-            i += 1
+            i += fused ? 2 : 1
         }
         guard let last = layers.last, last.outputShape.count == 1 else {
             throw ShapeError("the last layer must produce class scores (a flat vector), got \(layers.last?.outputShape ?? shape)")
@@ -60,10 +44,6 @@ public final class Network<T: Real>: @unchecked Sendable {
         if let first = layers.first { first.needsInputGradient = false }
         self.layers = layers
         self.parameters = layers.flatMap { $0.parameters }
-    }
-
-    static func fillNormal(_ t: Tensor<T>, std: Double, rng: inout SeededGenerator) {
-        for i in 0..<t.count { t[i] = T(std * rng.normal()) }
     }
 
     /// Class scores `(N, classes)` for a batch `x (N, inputShape…)`.
@@ -117,17 +97,18 @@ public final class Network<T: Real>: @unchecked Sendable {
     /// Forward+backward flops per training sample (an estimate for planning).
     public var flopsPerSample: Int { layers.reduce(0) { $0 + $1.flopsPerSample } }
 
-    /// Copies of every parameter and running statistic (to keep the best model).
+    /// Every layer's `buffers` (non-trainable state such as batchnorm's running statistics), in layer order.
+    public var buffers: [Tensor<T>] { layers.flatMap { $0.buffers } }
+
+    /// Copies of every parameter, then every buffer (to keep the best model).
     public func snapshot() -> [[T]] {
-        var s = parameters.map { $0.value.array }
-        for case let bn as BatchNorm<T> in layers { s.append(bn.runningMean.array); s.append(bn.runningVar.array) }
-        return s
+        parameters.map { $0.value.array } + buffers.map { $0.array }
     }
 
     public func restore(_ s: [[T]]) {
         var k = 0
         func put(_ t: Tensor<T>) { s[k].withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: t.count) }; k += 1 }
         for p in parameters { put(p.value) }
-        for case let bn as BatchNorm<T> in layers { put(bn.runningMean); put(bn.runningVar) }
+        for b in buffers { put(b) }
     }
 }

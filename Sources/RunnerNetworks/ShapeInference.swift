@@ -2,10 +2,10 @@
 /// single tensor: what `Network.init` would build for the same specs, in microseconds
 /// whatever the sizes (building a 20 × 30000-unit network just to check it needs ~144 GB).
 ///
-/// The per-layer rules are the layers' own static functions (`Affine.outputShape`,
-/// `Conv2D.geometry`, …, the ones their initialisers call), so the shapes, the `ShapeError`
-/// messages and the flops cannot drift from what a real network reports. The rules do not
-/// depend on the element type; `Float` only names the generic classes.
+/// The per-layer rules are the registered kinds' `LayerKind.infer`, which call the layers' own
+/// static functions (`Affine.outputShape`, `Conv2D.geometry`, …, the ones their initialisers
+/// call), so the shapes, the `ShapeError` messages and the flops cannot drift from what a
+/// real network reports.
 
 /// What the layer built for one spec would report.
 public struct InferredLayer: Equatable, Sendable {
@@ -17,16 +17,23 @@ public struct InferredLayer: Equatable, Sendable {
     /// As the layer's `flopsPerSample` reports it inside a `Network` (a first conv layer
     /// computes no input gradient). 0 for a relu fused into the affine before it.
     public let flopsPerSample: Int
-    /// A relu that `Network` fuses into the affine before it: it has no layer (and no
-    /// tensors) of its own.
+    /// A spec that `Network` fuses into the layer before it (a relu after an affine): it has
+    /// no layer (and no tensors) of its own.
     public let fusedIntoPrevious: Bool
-    /// An affine that also applies the relu after it (see `fusedIntoPrevious`).
+    /// A layer that also applies the spec after it, e.g. an affine applying the relu after
+    /// it (see `fusedIntoPrevious`, `LayerKind.fuses(with:)`).
     public let fusesReLU: Bool
     /// The network's first layer, which computes no gradient for its input.
     public let isFirst: Bool
 
     public var outputCount: Int { outputShape.reduce(1, *) }
     public var inputCount: Int { inputShape.reduce(1, *) }
+
+    /// Elements the built layer keeps for batches of up to `batch` rows (`LayerKind.memory`).
+    public func memory(batch: Int) -> LayerMemory {
+        spec.definition.memory(LayerInput(shape: inputShape, isFirst: isFirst, fusesNext: fusesReLU),
+                               outputShape: outputShape, batch: batch)
+    }
 }
 
 /// The inferred network: one entry per spec, and totals that equal `Network`'s.
@@ -65,41 +72,11 @@ public func inferShapes(inputShape: [Int], specs: [LayerSpec], fuse: Bool = true
     while i < specs.count {
         let spec = specs[i]
         let first = layers.isEmpty
-        var output = shape, params = 0, layerFlops = 0, fused = false, size = 0
+        let fused = fuse && i + 1 < specs.count && spec.definition.fuses(with: specs[i + 1])
+        var output = shape, params = 0, layerFlops = 0, size = 0
         do {
-            switch spec {
-            case .affine(let m):
-                output = try Affine<Float>.outputShape(inputShape: shape, outputs: m)
-                let d = shape.reduce(1, *)
-                params = d * m + m
-                layerFlops = Affine<Float>.flopsPerSample(inFeatures: d, outFeatures: m)
-                fused = fuse && i + 1 < specs.count && specs[i + 1] == .relu
-            case .relu:
-                layerFlops = ReLU<Float>.flopsPerSample(inputShape: shape)
-            case .batchnorm, .spatialBatchnorm:
-                let s = try BatchNorm<Float>.statistics(inputShape: shape, spatial: spec == .spatialBatchnorm)
-                params = 2 * s.channels
-                layerFlops = BatchNorm<Float>.flopsPerSample(channels: s.channels, spatial: s.spatial)
-            case .layernorm:
-                let d = try LayerNorm<Float>.features(inputShape: shape)
-                params = 2 * d
-                layerFlops = LayerNorm<Float>.flopsPerSample(features: d)
-            case .dropout(let p):
-                try Dropout<Float>.check(p: p)
-                layerFlops = Dropout<Float>.flopsPerSample(inputShape: shape)
-            case .flatten:
-                output = Flatten<Float>.outputShape(inputShape: shape)
-                layerFlops = Flatten<Float>.flopsPerSample
-            case let .conv(f, hh, ww, stride, pad):
-                let g = try Conv2D<Float>.geometry(inputShape: shape, filters: f, height: hh, width: ww, stride: stride, pad: pad)
-                output = [f, g.outHeight, g.outWidth]
-                params = f * g.patchSize + f
-                layerFlops = Conv2D<Float>.flopsPerSample(g, inputGradient: !first)
-            case let .maxpool(ph, pw, stride):
-                let g = try MaxPool<Float>.geometry(inputShape: shape, height: ph, width: pw, stride: stride)
-                output = [shape[0], g.outHeight, g.outWidth]
-                layerFlops = MaxPool<Float>.flopsPerSample(outputShape: output, g)
-            }
+            let s = try spec.definition.infer(LayerInput(shape: shape, isFirst: first, fusesNext: fused))
+            (output, params, layerFlops) = (s.outputShape, s.parameterCount, s.flopsPerSample)
             size = try checkedElementCount(output, what: "the output")
         } catch let e as ShapeError {
             throw ShapeError("layer \(i + 1) (\(spec.kind)): \(e.message)")
@@ -108,7 +85,7 @@ public func inferShapes(inputShape: [Int], specs: [LayerSpec], fuse: Bool = true
                                     flopsPerSample: layerFlops, fusedIntoPrevious: false, fusesReLU: fused, isFirst: first))
         if fused {
             i += 1
-            layers.append(InferredLayer(spec: .relu, inputShape: output, outputShape: output, parameterCount: 0,
+            layers.append(InferredLayer(spec: specs[i], inputShape: output, outputShape: output, parameterCount: 0,
                                         flopsPerSample: 0, fusedIntoPrevious: true, fusesReLU: false, isFirst: false))
         }
         try add(&parameters, params, "parameters")

@@ -1,9 +1,72 @@
 @_exported import RunnerNetworks
 import Foundation
 
-/// Update rules of SPEC §4 and their hyper-parameters.
-public enum OptimizerKind: String, Sendable, CaseIterable {
-    case sgd, sgd_momentum, nesterov, rmsprop, adam, adagrad
+/// The update-rule registry: every `optimizer.type` a config can name, each an `UpdateRule`
+/// declared in its own file (config name, state buffers, default learning rate, the update)
+/// together with its `OptimizerKind` constant.
+///
+/// Adding a rule: write its file and add the type to `UpdateRules.all`. Swift has no
+/// load-time hook a file could use to register itself, so that one line is the registration.
+public enum UpdateRules {
+    public static let all: [any UpdateRule.Type] = [SGD.self, SGDMomentum.self, Nesterov.self, RMSProp.self, Adam.self, Adagrad.self]
+
+    public static func named(_ name: String) -> (any UpdateRule.Type)? { all.first { $0.name == name } }
+
+    /// "adam, rmsprop": the rules that read `setting`.
+    public static func using(_ setting: String) -> String { all.filter { $0.settingsUsed.contains(setting) }.map { $0.name }.joined(separator: ", ") }
+
+    /// "0.001 for adam, 0.01 for the others": the default learning rates.
+    public static var defaultLearningRates: String {
+        let common = Dictionary(grouping: all, by: { $0.defaultLearningRate }).max { $0.value.count < $1.value.count }?.key
+        let special = all.filter { $0.defaultLearningRate != common }.map { "\($0.defaultLearningRate) for \($0.name)" }
+        return (special + (common.map { ["\($0) for the others"] } ?? [])).joined(separator: ", ")
+    }
+}
+
+/// What a config and the docs know of an update rule.
+public struct UpdateRuleInfo: Sendable {
+    /// The config name (`optimizer.type`).
+    public let name: String
+    /// Names of the per-parameter state buffers, each the parameter's size (e.g. Adam's
+    /// first and second moments); zero-initialised.
+    public let stateNames: [String]
+    /// The `optimizer` settings it reads besides the learning rate (for the docs).
+    public let settingsUsed: [String]
+    /// The learning rate when the config gives none.
+    public let defaultLearningRate: Double
+    public init(name: String, state: [String], uses: [String], defaultLearningRate: Double) {
+        self.name = name; stateNames = state; settingsUsed = uses; self.defaultLearningRate = defaultLearningRate
+    }
+}
+
+/// One update rule of SPEC §4: `step` updates one parameter in place from its gradient.
+public protocol UpdateRule: Sendable {
+    static var info: UpdateRuleInfo { get }
+    /// One update of `count` values: weights `w`, gradient `dw`, state buffers `state`
+    /// (as many as `info.stateNames`); `t` is the step number, from 1.
+    static func step<T: Real>(count: Int, w: UnsafeMutablePointer<T>, dw: UnsafePointer<T>, state: [UnsafeMutablePointer<T>],
+                              lr: T, settings: OptimizerSettings, t: Int)
+}
+
+extension UpdateRule {
+    public static var name: String { info.name }
+    public static var stateNames: [String] { info.stateNames }
+    public static var settingsUsed: [String] { info.settingsUsed }
+    public static var defaultLearningRate: Double { info.defaultLearningRate }
+}
+
+/// An update rule by name (`optimizer.type`): one of `UpdateRules.all`.
+public struct OptimizerKind: Hashable, Sendable, RawRepresentable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
+    /// nil for a name no rule is registered under.
+    public init?(rawValue: String) {
+        guard UpdateRules.named(rawValue) != nil else { return nil }
+        self.rawValue = rawValue
+    }
+    public init(_ rule: any UpdateRule.Type) { rawValue = rule.name }
+    public static var allCases: [OptimizerKind] { UpdateRules.all.map { OptimizerKind($0) } }
+    public var rule: any UpdateRule.Type { UpdateRules.named(rawValue)! }
+    public var description: String { rawValue }
 }
 
 public struct OptimizerSettings: Equatable, Sendable {
@@ -22,8 +85,8 @@ public struct OptimizerSettings: Equatable, Sendable {
         self.learningRate = learningRate ?? OptimizerSettings.defaultLearningRate(for: kind)
     }
 
-    /// The learning rate used when none is given: 1e-3 for adam, 1e-2 for the others.
-    public static func defaultLearningRate(for kind: OptimizerKind) -> Double { kind == .adam ? 1e-3 : 1e-2 }
+    /// The learning rate used when none is given (the rule's own: 1e-3 for adam, 1e-2 for the others).
+    public static func defaultLearningRate(for kind: OptimizerKind) -> Double { kind.rule.defaultLearningRate }
 
     /// Every default in one place (the config schema reads its defaults from here).
     public static let defaults = OptimizerSettings(kind: .sgd)
@@ -33,42 +96,37 @@ public struct OptimizerSettings: Equatable, Sendable {
 /// Each update is one fused pass over the parameter (see `OptimizerKernels`).
 public final class Optimizer<T: Real> {
     public let settings: OptimizerSettings
-    /// Current learning rate (decayed by `decayLearningRate()`).
-    public private(set) var learningRate: Double
-    /// Adam's step counter, incremented before use.
-    public private(set) var step = 0
-    private let parameters: [Parameter<T>]
-    private var first: [Tensor<T>] = []
-    private var second: [Tensor<T>] = []
+    /// Current learning rate (decayed by `decayLearningRate()`); may be set.
+    public var learningRate: Double
+    /// Steps taken so far (Adam's bias correction uses it); may be set to resume.
+    public var step = 0
+    public let parameters: [Parameter<T>]
+    /// The rule's state buffers of each parameter (`state[k][i]` is buffer `stateNames[i]` of
+    /// parameter `k`), read and written in place (e.g. to save or restore a run).
+    public let state: [[Tensor<T>]]
+    private let rule: any UpdateRule.Type
+    private let statePointers: [[UnsafeMutablePointer<T>]]
 
     public init(settings: OptimizerSettings, parameters: [Parameter<T>]) {
         self.settings = settings
         self.learningRate = settings.learningRate
         self.parameters = parameters
-        let shapes = parameters.map { $0.value.shape }
-        switch settings.kind {
-        case .sgd: break
-        case .sgd_momentum, .nesterov, .rmsprop, .adagrad: first = shapes.map { Tensor(shape: $0) }
-        case .adam: first = shapes.map { Tensor(shape: $0) }; second = shapes.map { Tensor(shape: $0) }
-        }
+        rule = settings.kind.rule
+        let names = rule.stateNames
+        state = parameters.map { p in names.map { _ in Tensor<T>(shape: p.value.shape) } }
+        statePointers = state.map { $0.map(\.data) }
     }
+
+    /// Names of the state buffers of each parameter (see `state`).
+    public var stateNames: [String] { rule.stateNames }
 
     /// Applies one update to every parameter from its current gradient.
     public func update() {
         step += 1
-        let s = settings
         let lr = T(learningRate)
         for (k, p) in parameters.enumerated() {
-            let n = p.value.count, w = p.value.data, dw = UnsafePointer(p.grad.data)
-            switch s.kind {
-            case .sgd: T.sgdUpdate(count: n, w: w, dw: dw, lr: lr)
-            case .sgd_momentum: T.momentumUpdate(count: n, w: w, dw: dw, v: first[k].data, lr: lr, momentum: T(s.momentum))
-            case .nesterov: T.nesterovUpdate(count: n, w: w, dw: dw, v: first[k].data, lr: lr, momentum: T(s.momentum))
-            case .rmsprop: T.rmspropUpdate(count: n, w: w, dw: dw, s: first[k].data, lr: lr, decay: T(s.decayRate), eps: T(s.epsilon))
-            case .adagrad: T.adagradUpdate(count: n, w: w, dw: dw, s: first[k].data, lr: lr, eps: T(s.epsilon))
-            case .adam: T.adamUpdate(count: n, w: w, dw: dw, m: first[k].data, v: second[k].data, lr: lr,
-                                     beta1: T(s.beta1), beta2: T(s.beta2), eps: T(s.epsilon), t: step)
-            }
+            rule.step(count: p.value.count, w: p.value.data, dw: UnsafePointer(p.grad.data), state: statePointers[k],
+                      lr: lr, settings: settings, t: step)
         }
     }
 

@@ -208,8 +208,8 @@ final class HostileInputTests: XCTestCase {
                           // a finished run first (in-process), then `runner plot` redraws from its records
                           let text = config(#""sweep": {"grid": {"data.dir": ["q'`touch \#(m)19`", "@m"]}}"#)
                           let cwd = FileManager.default.currentDirectoryPath
-                          FileManager.default.changeCurrentDirectoryPath(root + "/work")
-                          defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+                          _ = FileManager.default.changeCurrentDirectoryPath(root + "/work")
+                          defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
                           let plan = try Sweep.plan(JSON.parse(text), defaultName: "c")
                           _ = try runExperiment(plan, options: RunOptions(jobs: 1), cache: DataCache()) { _ in }
                       }))

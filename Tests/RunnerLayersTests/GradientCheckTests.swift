@@ -279,6 +279,26 @@ final class LayerGradientCheckTests: XCTestCase {
         log.check(1e-7)
     }
 
+    func testLeakyReLU() {
+        let log = ErrorLog("leaky_relu")
+        for slope in [0.01, 0.1, 0.5] {
+            for seed in seeds {
+                var rng = SeededGenerator(seed: seed)
+                let x = randomTensor([5, 6], &rng)
+                // Keep every input at least 0.1 away from the kink at 0 (h = 1e-5).
+                for i in 0..<x.count { x[i] += x[i] >= 0 ? 0.1 : -0.1 }
+                log.add(checkLayer(LeakyReLU<Double>(inputShape: [6], slope: slope), x: x, rng: &rng))
+            }
+        }
+        log.check(1e-7)
+        // Forward and backward by definition; at exactly 0 the slope side is taken.
+        let layer = LeakyReLU<Double>(inputShape: [4], slope: 0.1)
+        let y = layer.forward(Tensor(shape: [1, 4], values: [-2, 0, 0.5, 3]), mode: .train)
+        XCTAssertEqual(y.array, [-0.2, 0, 0.5, 3])
+        XCTAssertEqual(layer.backward(Tensor(shape: [1, 4], values: [1, 1, 1, 1]))?.array, [0.1, 0.1, 1, 1])
+        XCTAssertTrue(layer.parameters.isEmpty)
+    }
+
     func testBatchNormTrainMode() throws {
         // Well-conditioned: non-degenerate features (batch variance ~4–25 ≫ eps), scale ~1 γ/β.
         let log = ErrorLog("batchnorm (train)")
@@ -569,6 +589,33 @@ final class NetworkGradientCheckTests: XCTestCase {
     func testFCBatchNormAndDropout() throws {
         try checkFC(normalization: "batchnorm", dropout: 0.5, n: 10, label: "batchnorm+dropout 0.5",
                     bound: { $0 == "layer 1 affine W" ? 1e-4 : 1e-6 })
+    }
+
+    /// leaky_relu between affines (not fused: only relu is), reg 0 and 3.14. The finite
+    /// difference is only meaningful away from the kink, so (as `testReLU` does for its
+    /// inputs) networks whose leaky_relu inputs come within 1e-3 of 0 are skipped.
+    func testLeakyReLUNetwork() throws {
+        let specs: [LayerSpec] = [.affine(outputs: 8), .leakyReLU(slope: 0.1), .affine(outputs: 6), .leakyReLU(slope: 0.01), .affine(outputs: 4)]
+        for reg in [0.0, 3.14] {
+            let log = ErrorLog("leaky_relu net N=6 reg=\(reg)")
+            var checked = 0
+            for seed in UInt64(1)...20 where checked < 5 {
+                let net = try Network<Double>(inputShape: [5], specs: specs, reg: reg, initialization: .scale(0.3), seed: seed)
+                XCTAssertEqual(net.layers.map(\.kind), ["affine", "leaky_relu", "affine", "leaky_relu", "affine"])
+                var rng = SeededGenerator(seed: seed &+ 1000)
+                let x = randomTensor([6, 5], &rng)
+                var h = x, margin = Double.infinity
+                for layer in net.layers {
+                    if layer.kind == "leaky_relu" { margin = min(margin, h.array.map(abs).min()!) }
+                    h = layer.forward(h, mode: .train)
+                }
+                guard margin >= 1e-3 else { continue }
+                checked += 1
+                log.add(checkNetwork(net, x: x, labels: randomLabels(6, classes: 4, &rng), bound: { _ in 1e-7 }))
+            }
+            XCTAssertEqual(checked, 5)
+            log.check(1e-7)
+        }
     }
 
     func testSVMNetwork() throws {
