@@ -34,9 +34,11 @@ let package = Package(
         .target(name: "Runner", dependencies: ["RunnerExperiment"], swiftSettings: cpuFlags),
         .target(name: "RunnerCLI", dependencies: ["Runner"], swiftSettings: cpuFlags),
         .executableTarget(name: "runner", dependencies: ["RunnerCLI"], swiftSettings: cpuFlags),
-        .executableTarget(name: "runner-bench", dependencies: ["Runner"], swiftSettings: cpuFlags),
-        .testTarget(name: "RunnerKernelsTests", dependencies: ["RunnerKernels"], swiftSettings: cpuFlags),
-        .testTarget(name: "RunnerLayersTests", dependencies: ["RunnerNetworks", "RunnerOptim"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
+        // Benchmarks: their own library (used by runner-bench and the benchmark tests), not part of Runner.
+        .target(name: "RunnerBench", dependencies: ["Runner"], swiftSettings: cpuFlags),
+        .executableTarget(name: "runner-bench", dependencies: ["RunnerBench"], swiftSettings: cpuFlags),
+        .testTarget(name: "RunnerKernelsTests", dependencies: ["RunnerKernels", "RunnerBench"], swiftSettings: cpuFlags),
+        .testTarget(name: "RunnerLayersTests", dependencies: ["RunnerNetworks", "RunnerOptim", "RunnerBench"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerTrainingTests", dependencies: ["RunnerTraining"], swiftSettings: cpuFlags),
         .testTarget(name: "RunnerExperimentTests", dependencies: ["Runner", "RunnerCLI"], swiftSettings: cpuFlags),
     ]

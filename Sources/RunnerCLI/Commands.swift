@@ -150,7 +150,8 @@ public struct CLI: Sendable {
             let what = sel == .all ? "" : " — running \(selected.count) of them: \(sel.description)"
             say("\(plan.name): \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s")\(what), \(min(jobs, max(selected.count, 1))) in parallel → \(plan.directory)/")
         }
-        if context.installsInterruptHandler { installInterruptHandler() }
+        let signalSources = context.installsInterruptHandler ? installInterruptHandler(options.context) : []
+        defer { withExtendedLifetime(signalSources) {} }
         let cache = DataCache()
         // Data of the trials still to run is loaded up front, so a missing or malformed file
         // stops the run at once with the file's name (finished trials need no data), before

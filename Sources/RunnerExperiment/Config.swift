@@ -128,9 +128,9 @@ public struct ExperimentConfig: Sendable {
 
     /// Builds the network with weights drawn from `seed`, after checking its shapes without
     /// allocating anything (`networkShapes`).
-    public func makeNetwork<T: Real>(_: T.Type, seed: UInt64) throws(ConfigError) -> Network<T> {
+    public func makeNetwork<T: Real>(_: T.Type, seed: UInt64, context: ComputeContext = ComputeContext()) throws(ConfigError) -> Network<T> {
         _ = try networkShapes()
-        do { return try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed) }
+        do { return try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed, context: context) }
         catch { throw shapeError(error) }
     }
 

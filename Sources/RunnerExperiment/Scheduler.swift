@@ -2,18 +2,20 @@ import Foundation
 import Dispatch
 import Synchronization
 
-/// Set by Ctrl-C (SIGINT/SIGTERM); every training loop polls it each iteration.
-public let stopRequested = Atomic<Bool>(false)
-
-/// Installs the Ctrl-C handler: first signal asks trials to stop (finished trials keep
-/// their files), a second one exits at once.
-public func installInterruptHandler() {
-    let handler: @convention(c) (Int32) -> Void = { _ in
-        if stopRequested.load(ordering: .relaxed) { _exit(130) }
-        stopRequested.store(true, ordering: .relaxed)
+/// Installs the Ctrl-C handler (SIGINT, SIGTERM) of a run: the first signal cancels
+/// `context` (trials stop at their next iteration; finished trials keep their files), a
+/// second one exits at once with 130. Keep the returned sources alive while the run lasts.
+public func installInterruptHandler(_ context: ComputeContext) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { sig in
+        signal(sig, SIG_IGN)   // delivered to the dispatch source instead
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler {
+            if context.isCancelled { _exit(130) }
+            context.cancel()
+        }
+        source.resume()
+        return source
     }
-    signal(SIGINT, handler)
-    signal(SIGTERM, handler)
 }
 
 /// Loads each distinct data set once and shares it, read-only, with every trial.
@@ -42,13 +44,14 @@ public enum RunEvent: Sendable {
 }
 
 /// Trains one trial in its config's dtype. Never throws: problems become a `failed` result.
-public func runTrial(_ trial: TrialPlan, data: Dataset, progress: ((TrainingEvent) -> Void)? = nil) -> TrainingResult {
+public func runTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContext = ComputeContext(),
+                     progress: ((TrainingEvent) -> Void)? = nil) -> TrainingResult {
     func go<T: Real>(_: T.Type) -> TrainingResult {
         do {
-            let net = try trial.config.makeNetwork(T.self, seed: trial.seed)
+            let net = try trial.config.makeNetwork(T.self, seed: trial.seed, context: context)
             let opt = Optimizer<T>(settings: trial.config.optimizer, parameters: net.parameters)
             let solver = Solver(network: net, optimizer: opt, data: data, settings: trial.config.training, seed: trial.seed)
-            return solver.train(progress: progress, shouldStop: { stopRequested.load(ordering: .relaxed) })
+            return solver.train(progress: progress, shouldStop: { context.isCancelled })
         } catch {
             var r = TrainingResult(); r.status = .failed; r.message = "\(error)"; return r
         }
@@ -61,6 +64,8 @@ public struct RunOptions: Sendable {
     public var fresh = false
     /// The trials this process runs (sharding); others are left to other processes.
     public var selection = TrialSelection.all
+    /// Thread budget and cancellation of the run (Ctrl-C cancels it; see `installInterruptHandler`).
+    public var context = ComputeContext()
     public init(jobs: Int) { self.jobs = jobs }
 }
 
@@ -111,7 +116,8 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         todo.append(t)
     }
     let workers = max(1, min(options.jobs, todo.count))
-    let shared = SharedRun(todo: todo, workers: workers, budget: options.jobs)
+    let context = options.context
+    let shared = SharedRun(todo: todo, workers: workers, budget: options.jobs, context: context)
     let group = DispatchGroup()
     for _ in 0..<workers {
         group.enter()
@@ -121,7 +127,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
             while let (t, wait) = shared.take() {
                 let claim: TrialClaim
                 do {
-                    guard let c = try waitForClaim(t, folder: folder, wait: wait) else { shared.postpone(t); continue }
+                    guard let c = try waitForClaim(t, folder: folder, wait: wait, context: context) else { shared.postpone(t); continue }
                     claim = c
                 } catch {
                     shared.record(failed(t, "\(error)")); onEvent(.finished(t, failed(t, "\(error)"))); continue
@@ -142,7 +148,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                 var result: TrainingResult
                 do {
                     let data = try cache.data(for: t.config)
-                    result = runTrial(t, data: data) { e in onEvent(.progress(t, e)) }
+                    result = runTrial(t, data: data, context: context) { e in onEvent(.progress(t, e)) }
                 } catch {
                     result = TrainingResult(); result.status = .failed; result.message = "\(error)"
                 }
@@ -166,7 +172,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
     report.ran = results.sorted { $0.index < $1.index }
     report.failed = report.ran.filter { $0.status == .failed }
     report.byOtherProcesses = shared.others
-    report.interrupted = stopRequested.load(ordering: .relaxed)
+    report.interrupted = context.isCancelled
     (report.complete, report.missing) = try writeSweepTablesLocked(plan: plan, folder: folder)
     return report
 }
@@ -178,10 +184,10 @@ func failed(_ t: TrialPlan, _ message: String) -> TrialSummary {
 
 /// Claims `t`: at once (nil when another process holds it) or, with `wait`, polling until
 /// the other process lets go (it finished, failed or died) or Ctrl-C.
-func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool) throws(FileError) -> TrialClaim? {
+func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool, context: ComputeContext) throws(FileError) -> TrialClaim? {
     while true {
         if let c = try TrialClaim.take(folder, trial: TrialFiles(id: t.id).directory) { return c }
-        if !wait || stopRequested.load(ordering: .relaxed) { return nil }
+        if !wait || context.isCancelled { return nil }
         Thread.sleep(forTimeInterval: 0.1)
     }
 }
@@ -258,26 +264,28 @@ final class SharedRun: @unchecked Sendable {
     private(set) var others = 0
     private var activeWorkers: Int
     private let budget: Int
+    private let context: ComputeContext
 
     /// `budget` compute threads in all: while fewer workers than that remain (the tail of a
     /// sweep, or a single trial), each running trial's matrix products get the spare cores.
-    init(todo: [TrialPlan], workers: Int, budget: Int) {
+    init(todo: [TrialPlan], workers: Int, budget: Int, context: ComputeContext) {
         self.todo = todo
         activeWorkers = workers
         self.budget = max(1, budget)
-        productThreads.store(max(1, self.budget / max(1, workers)), ordering: .relaxed)
+        self.context = context
+        context.setProductThreads(self.budget / max(1, workers))
     }
 
     func workerDone() {
         lock.lock(); defer { lock.unlock() }
         activeWorkers -= 1
-        productThreads.store(max(1, budget / max(1, activeWorkers)), ordering: .relaxed)
+        context.setProductThreads(budget / max(1, activeWorkers))
     }
 
     /// The next trial, and whether to wait for its claim (a postponed trial).
     func take() -> (TrialPlan, Bool)? {
         lock.lock(); defer { lock.unlock() }
-        guard !stopRequested.load(ordering: .relaxed) else { return nil }
+        guard !context.isCancelled else { return nil }
         if next < todo.count { next += 1; return (todo[next - 1], false) }
         guard !postponed.isEmpty else { return nil }
         return (postponed.removeFirst(), true)

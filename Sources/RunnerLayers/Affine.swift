@@ -14,8 +14,11 @@ public final class Affine<T: Real>: Layer {
     private let output = Tensor<T>(shape: [0])
     private let dx = Tensor<T>(shape: [0])
     private let dpre = Tensor<T>(shape: [0])
+    /// Where the matrix products get their thread budget.
+    public let context: ComputeContext
 
-    public init(inputShape: [Int], outputs: Int, fuseReLU: Bool = false) throws {
+    public init(inputShape: [Int], outputs: Int, fuseReLU: Bool = false, context: ComputeContext = ComputeContext()) throws {
+        self.context = context
         self.outputShape = try Affine.outputShape(inputShape: inputShape, outputs: outputs)
         self.inputShape = inputShape
         self.inFeatures = inputShape.reduce(1, *)
@@ -45,7 +48,7 @@ public final class Affine<T: Real>: Layer {
         output.resize([n, outFeatures])
         matmul(transA: false, transB: false, m: n, n: outFeatures, k: inFeatures,
                a: x.data, lda: inFeatures, b: weight.value.data, ldb: outFeatures,
-               c: output.data, ldc: outFeatures, accumulate: false)
+               c: output.data, ldc: outFeatures, accumulate: false, threads: context.productThreads)
         T.addBias(rows: n, cols: outFeatures, bias: bias.value.data, y: output.data, relu: fuseReLU)
         return output
     }
@@ -61,13 +64,13 @@ public final class Affine<T: Real>: Layer {
         }
         matmul(transA: true, transB: false, m: inFeatures, n: outFeatures, k: n,
                a: x.data, lda: inFeatures, b: g.data, ldb: outFeatures,
-               c: weight.grad.data, ldc: outFeatures, accumulate: false)
+               c: weight.grad.data, ldc: outFeatures, accumulate: false, threads: context.productThreads)
         T.columnSum(rows: n, cols: outFeatures, x: g.data, out: bias.grad.data, accumulate: false)
         guard needsInputGradient else { return nil }
         dx.resize(x.shape)
         matmul(transA: false, transB: true, m: n, n: inFeatures, k: outFeatures,
                a: g.data, lda: outFeatures, b: weight.value.data, ldb: outFeatures,
-               c: dx.data, ldc: inFeatures, accumulate: false)
+               c: dx.data, ldc: inFeatures, accumulate: false, threads: context.productThreads)
         return dx
     }
 }
@@ -92,7 +95,7 @@ public struct AffineKind: LayerKind {
         LayerMemory(perRow: outputs + input.gradientCount + (input.fusesNext ? outputs : 0))
     }
     public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
-        let a = try Affine<T>(inputShape: input.shape, outputs: outputs, fuseReLU: input.fusesNext)
+        let a = try Affine<T>(inputShape: input.shape, outputs: outputs, fuseReLU: input.fusesNext, context: builder.context)
         builder.fillWeights(a.weight.value, fanIn: a.inFeatures, fanOut: outputs)
         return a
     }

@@ -117,11 +117,14 @@ public struct LayerBuilder {
     public let initialization: WeightInit
     /// 0-based index of the spec being built in the spec list.
     public var index = 0
+    /// The run's compute context, handed to layers whose kernels use it.
+    public let context: ComputeContext
     private var rng: SeededGenerator
 
-    public init(seed: UInt64, initialization: WeightInit) {
+    public init(seed: UInt64, initialization: WeightInit, context: ComputeContext = ComputeContext()) {
         self.seed = seed
         self.initialization = initialization
+        self.context = context
         rng = SeededGenerator(seed: seed, stream: 1)
     }
 

@@ -16,13 +16,14 @@ public final class Network<T: Real>: @unchecked Sendable {
     /// layer order; dropout layer k gets its own stream). A spec whose kind fuses the next one
     /// (`affine` directly followed by `relu`) becomes one layer when `fuse` is true.
     public init(inputShape: [Int], specs: [LayerSpec], loss: LossKind = .softmax, reg: Double = 0,
-                initialization: WeightInit = .scale(1e-3), seed: UInt64 = 0, fuse: Bool = true) throws {
+                initialization: WeightInit = .scale(1e-3), seed: UInt64 = 0, fuse: Bool = true,
+                context: ComputeContext = ComputeContext()) throws {
         self.inputShape = inputShape
         self.loss = loss
         self.reg = T(reg)
         var layers: [any Layer<T>] = []
         var shape = inputShape
-        var builder = LayerBuilder(seed: seed, initialization: initialization)
+        var builder = LayerBuilder(seed: seed, initialization: initialization, context: context)
         var i = 0
         while i < specs.count {
             let spec = specs[i]

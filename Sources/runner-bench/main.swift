@@ -1,6 +1,7 @@
 import Foundation
 import Dispatch
 import Runner
+import RunnerBench
 
 // Benchmarks (not tests). Single-threaded unless stated. Used by benchmarks/run.sh, which
 // runs the numpy reference side by side and prints ratios.

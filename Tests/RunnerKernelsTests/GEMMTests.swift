@@ -1,5 +1,6 @@
 import XCTest
 import RunnerKernels
+import RunnerBench
 
 /// The fast `gemm` kernels against `gemmReference`: odd and prime shapes that leave ragged
 /// tiles on every side, empty products, all four transpose combinations, accumulate on and

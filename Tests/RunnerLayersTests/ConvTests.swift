@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RunnerNetworks
+import RunnerBench
 
 // Convolution, max pooling and spatial batchnorm (SPEC §2–3):
 // - the fast kernels (im2col + GEMM conv, specialised 2×2 pooling) against the direct

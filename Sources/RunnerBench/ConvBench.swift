@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 
 /// Benchmarks the fast convolution (im2col + `T.gemm`, `Float`) on the course shapes:
 /// forward+backward (including `dx`) GFLOP/s at batch 50 and 500, and the speedup over the
