@@ -79,7 +79,7 @@ public enum Schema {
     public static let model: [Field] = [
         Field("type", .choice(modelTypes), .string("fc"), "fc: fully connected preset; three_layer_convnet: conv-relu-pool-affine-relu-affine; layers: an explicit layer list"),
         Field("hidden_dims", .intList(min: 1), .array([.number(100), .number(100)]), "sizes of the hidden layers", models: ["fc"]),
-        Field("normalization", .choice(["none", "batchnorm", "layernorm"]), .string("none"), "normalisation after each hidden affine layer", models: ["fc"]),
+        Field("normalization", .choice(["none"] + LayerRegistry.hiddenNormalizations), .string("none"), "normalisation after each hidden affine layer", models: ["fc"]),
         Field("dropout", unit, .number(0), "probability of dropping a hidden unit (0: no dropout)", models: ["fc"]),
         Field("num_filters", .int(min: 1), .number(32), "convolution filters", models: ["three_layer_convnet"]),
         Field("filter_size", .int(min: 1), .number(7), "odd filter size; padding keeps the image size", models: ["three_layer_convnet"]),

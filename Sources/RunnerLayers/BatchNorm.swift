@@ -103,6 +103,7 @@ extension BatchNormLayerKind {
 /// batchnorm in a layer list: `{"type": "batchnorm"}`, statistics per feature of a flat input.
 public struct BatchNormKind: BatchNormLayerKind {
     public static let name = "batchnorm", spatial = false
+    public static let normalizesHiddenFeatures = true
     public init() {}
 }
 

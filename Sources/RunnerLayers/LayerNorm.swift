@@ -50,6 +50,7 @@ public final class LayerNorm<T: Real>: Layer {
 /// layernorm in a layer list: `{"type": "layernorm"}`.
 public struct LayerNormKind: LayerKind {
     public static let name = "layernorm"
+    public static let normalizesHiddenFeatures = true
     public init(_ arguments: LayerArguments = LayerArguments()) {}
     public func infer(_ input: LayerInput) throws -> LayerShape {
         let d = try LayerNorm<Float>.features(inputShape: input.shape)

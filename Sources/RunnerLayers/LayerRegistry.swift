@@ -143,6 +143,8 @@ public protocol LayerKind: Sendable, Equatable {
     static var name: String { get }
     /// Config fields besides `type` (default none).
     static var fields: [LayerField] { get }
+    /// Whether the fc preset offers it as `model.normalization` (default false).
+    static var normalizesHiddenFeatures: Bool { get }
     /// The spec of a validated layer object (every field of `fields` present or defaulted).
     init(_ arguments: LayerArguments)
     /// True when the layer built for this spec also applies `next` (affine + relu), so
@@ -160,6 +162,8 @@ public protocol LayerKind: Sendable, Equatable {
 
 extension LayerKind {
     public static var fields: [LayerField] { [] }
+    /// Whether the fc preset offers it as `model.normalization` (after each hidden affine layer).
+    public static var normalizesHiddenFeatures: Bool { false }
     public func fuses(with next: LayerSpec) -> Bool { false }
     public func memory(_ input: LayerInput, outputShape: [Int], batch: Int) -> LayerMemory {
         LayerMemory(perRow: outputShape.reduce(1, *) + input.gradientCount)
@@ -189,6 +193,9 @@ public enum LayerRegistry {
         AffineKind.self, ReLUKind.self, LeakyReLUKind.self, BatchNormKind.self, SpatialBatchNormKind.self,
         LayerNormKind.self, DropoutKind.self, FlattenKind.self, ConvKind.self, MaxPoolKind.self,
     ]
+
+    /// The layer types the fc preset can normalise with (`model.normalization`), in order.
+    public static var hiddenNormalizations: [String] { kinds.filter { $0.normalizesHiddenFeatures }.map { $0.name } }
 
     private static let byName: [String: any LayerKind.Type] = {
         var d: [String: any LayerKind.Type] = [:]

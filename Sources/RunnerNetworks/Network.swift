@@ -6,7 +6,8 @@ public final class Network<T: Real>: @unchecked Sendable {
     public let inputShape: [Int]
     public let layers: [any Layer<T>]
     public let loss: LossKind
-    public let reg: T
+    /// L2 strength; may be changed between steps.
+    public var reg: T
     public let parameters: [Parameter<T>]
     public var numClasses: Int { layers.last?.outputShape.reduce(1, *) ?? 0 }
     private let dscores = Tensor<T>(shape: [0])
@@ -47,7 +48,9 @@ public final class Network<T: Real>: @unchecked Sendable {
         self.parameters = layers.flatMap { $0.parameters }
     }
 
-    /// Class scores `(N, classes)` for a batch `x (N, inputShape…)`.
+    /// Class scores `(N, classes)` for a batch `x (N, inputShape…)`. The result is the last
+    /// layer's output buffer: the next call overwrites it (copy it with `.array`, or use
+    /// `scores(_:rows:)`, which returns an array of its own).
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         var h = x
         for layer in layers { h = layer.forward(h, mode: mode) }
