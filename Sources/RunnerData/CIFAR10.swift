@@ -251,10 +251,11 @@ public struct CIFAR10Source: DataSource {
     public static let usesDirectory = true
     public static let sampleShape = CIFAR10.imageShape
     public static let numClasses = 10
-    /// At most the 50,000 records of the training files (test: at most 10,000), also held
-    /// as raw bytes while loading.
+    /// At most the 50,000 records of the training files (test: at most 10,000); while
+    /// loading, every training record and the test rows are also held as raw bytes.
     public static func rowBound(_ r: DataRequest) -> DataRows {
-        DataRows(train: min(r.numTrain ?? 49_000, 50_000), val: r.numVal, test: r.numTest, loadingExtra: 50_000 + r.numTest)
+        let files = 50_000, val = min(r.numVal, files), test = min(r.numTest, 10_000)
+        return DataRows(train: min(r.numTrain ?? files - val, files - val), val: val, test: test, loadingExtra: files + test)
     }
     public static func load(_ r: DataRequest) throws -> Dataset {
         try CIFAR10.load(directory: r.directory, numTrain: r.numTrain, numVal: r.numVal, numTest: r.numTest)

@@ -56,12 +56,10 @@ public struct MemoryEstimate: Equatable, Sendable {
 }
 
 extension ExperimentConfig {
-    /// Rows the data source will hold (upper bounds for cifar10, whose files are read later).
+    /// Rows the data source will hold (upper bounds for sources whose files are read later).
     public var dataRows: (train: Int, val: Int, test: Int) {
-        if dataSource == "synthetic" { return (numTrain ?? 1000, numVal, numTest) }
-        let files = 50_000, testFile = 10_000
-        let val = min(numVal, files)
-        return (min(numTrain ?? files - val, files - val), val, min(numTest, testFile))
+        let b = dataSourceType.rowBound(dataRequest)
+        return (b.train, b.val, b.test)
     }
 
     /// The memory one trial of this config needs (see `MemoryEstimate`).
@@ -90,8 +88,8 @@ extension ExperimentConfig {
         let rows = dataRows
         let total = Double(rows.train) + Double(rows.val) + Double(rows.test)
         m.data = total * (inputSize * 4 + 4) + 8 * Double(rows.train)
-        // cifar10: every record of the training files and the test rows, as pixel bytes and an Int32 label, while loading.
-        if dataSource != "synthetic" { m.data += (50_000 + Double(rows.test)) * (inputSize + 4) }
+        // Raw records a source holds while loading (cifar10: every training record and the test rows, pixel bytes and a label).
+        m.data += Double(dataSourceType.rowBound(dataRequest).loadingExtra) * (inputSize + 4)
         let iterations = Double(training.numEpochs) * Double(training.iterationsPerEpoch(numTrain: rows.train))
         m.history = iterations * 256
         return m

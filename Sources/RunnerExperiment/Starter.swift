@@ -43,7 +43,7 @@ public func starterConfig(name: String) -> String {
             var s = "  // \(f.doc)\n  \"\(f.name)\": {\n"
             let applicable = fs.filter { $0.models == nil || $0.models!.contains("fc") }
             // Values suggested for a first experiment instead of the default; each is marked.
-            let suggested: [String: JSON] = ["optimizer.type": .string("adam"), "optimizer.learning_rate": .number(1e-3), "data.num_train": .number(1000)]
+            let suggested: [String: JSON] = ["optimizer.type": .string(Adam.name), "optimizer.learning_rate": .number(1e-3), "data.num_train": .number(1000)]
             s += applicable.enumerated().map { i, g in
                 let path = "\(f.name).\(g.name)"
                 let comma = i == applicable.count - 1 ? "" : ","
@@ -61,7 +61,7 @@ public func starterConfig(name: String) -> String {
                 "grid": {"model.weight_scale": {"logspace": [-3, -1, 3]}},
                 "arms": {
                   "baseline": {"model.normalization": "none"},
-                  "batchnorm": {"model.normalization": "batchnorm"}
+                  "\(BatchNormKind.name)": {"model.normalization": "\(BatchNormKind.name)"}
                 }
               }
             """)

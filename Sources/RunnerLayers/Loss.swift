@@ -3,8 +3,9 @@
 ///
 /// Adding a loss: write its file and add the type to `Losses.all`. Swift has no load-time
 /// hook a file could use to register itself, so that one line is the registration.
-public enum Losses {
+public enum Losses: NameRegistry {
     public static let all: [any ClassificationLoss.Type] = [SoftmaxLoss.self, SVMLoss.self]
+    public static var names: [String] { all.map { $0.name } }
     public static func named(_ name: String) -> (any ClassificationLoss.Type)? { all.first { $0.name == name } }
 }
 
@@ -18,17 +19,9 @@ public protocol ClassificationLoss: Sendable {
 }
 
 /// A loss by name: one of `Losses.all`.
-public struct LossKind: Hashable, Sendable, RawRepresentable, CaseIterable, CustomStringConvertible {
-    public let rawValue: String
-    /// nil for a name no loss is registered under.
-    public init?(rawValue: String) {
-        guard Losses.named(rawValue) != nil else { return nil }
-        self.rawValue = rawValue
-    }
-    public init(_ loss: any ClassificationLoss.Type) { rawValue = loss.name }
-    public static var allCases: [LossKind] { Losses.all.map { LossKind($0) } }
-    public var description: String { rawValue }
+public typealias LossKind = RegisteredName<Losses>
 
+extension RegisteredName where R == Losses {
     /// Mean loss over the batch of `scores (N, C)`; writes `dscores`. O(N·C).
     public func evaluate<T: Real>(scores: Tensor<T>, labels: UnsafePointer<Int32>, dscores: Tensor<T>) -> T {
         dscores.resize(scores.shape)

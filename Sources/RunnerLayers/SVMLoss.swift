@@ -7,4 +7,4 @@ public enum SVMLoss: ClassificationLoss {
     }
 }
 
-extension LossKind { public static let svm = LossKind(SVMLoss.self) }
+extension LossKind { public static var svm: LossKind { LossKind(registered: SVMLoss.name) } }

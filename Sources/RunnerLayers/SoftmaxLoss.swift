@@ -8,4 +8,4 @@ public enum SoftmaxLoss: ClassificationLoss {
     }
 }
 
-extension LossKind { public static let softmax = LossKind(SoftmaxLoss.self) }
+extension LossKind { public static var softmax: LossKind { LossKind(registered: SoftmaxLoss.name) } }

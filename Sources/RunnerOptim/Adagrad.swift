@@ -7,4 +7,4 @@ public enum Adagrad: UpdateRule {
     }
 }
 
-extension OptimizerKind { public static let adagrad = OptimizerKind(Adagrad.self) }
+extension OptimizerKind { public static var adagrad: OptimizerKind { OptimizerKind(registered: Adagrad.name) } }

@@ -9,4 +9,4 @@ public enum Adam: UpdateRule {
     }
 }
 
-extension OptimizerKind { public static let adam = OptimizerKind(Adam.self) }
+extension OptimizerKind { public static var adam: OptimizerKind { OptimizerKind(registered: Adam.name) } }

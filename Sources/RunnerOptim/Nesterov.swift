@@ -7,4 +7,4 @@ public enum Nesterov: UpdateRule {
     }
 }
 
-extension OptimizerKind { public static let nesterov = OptimizerKind(Nesterov.self) }
+extension OptimizerKind { public static var nesterov: OptimizerKind { OptimizerKind(registered: Nesterov.name) } }

@@ -7,8 +7,9 @@ import Foundation
 ///
 /// Adding a rule: write its file and add the type to `UpdateRules.all`. Swift has no
 /// load-time hook a file could use to register itself, so that one line is the registration.
-public enum UpdateRules {
+public enum UpdateRules: NameRegistry {
     public static let all: [any UpdateRule.Type] = [SGD.self, SGDMomentum.self, Nesterov.self, RMSProp.self, Adam.self, Adagrad.self]
+    public static var names: [String] { all.map { $0.name } }
 
     public static func named(_ name: String) -> (any UpdateRule.Type)? { all.first { $0.name == name } }
 
@@ -56,17 +57,10 @@ extension UpdateRule {
 }
 
 /// An update rule by name (`optimizer.type`): one of `UpdateRules.all`.
-public struct OptimizerKind: Hashable, Sendable, RawRepresentable, CaseIterable, CustomStringConvertible {
-    public let rawValue: String
-    /// nil for a name no rule is registered under.
-    public init?(rawValue: String) {
-        guard UpdateRules.named(rawValue) != nil else { return nil }
-        self.rawValue = rawValue
-    }
-    public init(_ rule: any UpdateRule.Type) { rawValue = rule.name }
-    public static var allCases: [OptimizerKind] { UpdateRules.all.map { OptimizerKind($0) } }
+public typealias OptimizerKind = RegisteredName<UpdateRules>
+
+extension RegisteredName where R == UpdateRules {
     public var rule: any UpdateRule.Type { UpdateRules.named(rawValue)! }
-    public var description: String { rawValue }
 }
 
 public struct OptimizerSettings: Equatable, Sendable {

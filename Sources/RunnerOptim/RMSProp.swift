@@ -7,4 +7,4 @@ public enum RMSProp: UpdateRule {
     }
 }
 
-extension OptimizerKind { public static let rmsprop = OptimizerKind(RMSProp.self) }
+extension OptimizerKind { public static var rmsprop: OptimizerKind { OptimizerKind(registered: RMSProp.name) } }

@@ -7,4 +7,4 @@ public enum SGD: UpdateRule {
     }
 }
 
-extension OptimizerKind { public static let sgd = OptimizerKind(SGD.self) }
+extension OptimizerKind { public static var sgd: OptimizerKind { OptimizerKind(registered: SGD.name) } }

@@ -7,4 +7,4 @@ public enum SGDMomentum: UpdateRule {
     }
 }
 
-extension OptimizerKind { public static let sgd_momentum = OptimizerKind(SGDMomentum.self) }
+extension OptimizerKind { public static var sgd_momentum: OptimizerKind { OptimizerKind(registered: SGDMomentum.name) } }
