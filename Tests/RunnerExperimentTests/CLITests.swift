@@ -113,7 +113,7 @@ final class CLITests: XCTestCase {
         let trials = d + "/b/killme/trials"
         func finished() -> Int {
             ((try? FileManager.default.contentsOfDirectory(atPath: trials)) ?? []).filter {
-                FileManager.default.fileExists(atPath: "\(trials)/\($0)/summary.csv")
+                FileManager.default.fileExists(atPath: "\(trials)/\($0)/record.json")   // the completion mark
             }.count
         }
         let deadline = Date().addingTimeInterval(60)

@@ -82,11 +82,11 @@ func shardSummaryRows(_ path: String) throws -> [String] {
     return lines.map { l in var c = parseCSVLine(String(l)); c.remove(at: drop); return c.joined(separator: ",") }
 }
 
-/// Ids of the trials in `experimentDir/trials` whose summary.csv exists (complete).
+/// Ids of the trials in `experimentDir/trials` whose record.json (the completion mark) exists.
 func shardFinishedTrials(_ experimentDir: String) -> Set<String> {
     let trials = experimentDir + "/trials"
     return Set(((try? FileManager.default.contentsOfDirectory(atPath: trials)) ?? []).filter {
-        FileManager.default.fileExists(atPath: "\(trials)/\($0)/summary.csv")
+        FileManager.default.fileExists(atPath: "\(trials)/\($0)/record.json")   // the completion mark
     })
 }
 

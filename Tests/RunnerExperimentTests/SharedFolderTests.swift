@@ -109,14 +109,14 @@ final class SharedFolderTests: XCTestCase {
         XCTAssertEqual(full.code, 1, "a full disk is a failed run\n\(full.stdout)\n\(full.stderr)")
         XCTAssertTrue((full.stdout + full.stderr).contains("no space left on device"), full.stdout + full.stderr)
         XCTAssertFalse(full.stdout.contains("[12/12] ") && !full.stdout.contains("failed"), full.stdout)
-        // Every trial with a summary (the completion mark) has all its files, whole.
+        // Every trial with a record (the completion mark) that says finished has all its files.
         let results = mnt + "/shared"
         var complete = 0
-        for t in plan.trials where FileManager.default.fileExists(atPath: "\(results)/trials/\(t.id)/summary.csv") {
-            let summary = try String(contentsOfFile: "\(results)/trials/\(t.id)/summary.csv", encoding: .utf8)
-            guard summary.contains(",finished,") else { continue }
+        for t in plan.trials where FileManager.default.fileExists(atPath: "\(results)/trials/\(t.id)/record.json") {
+            let record = try String(contentsOfFile: "\(results)/trials/\(t.id)/record.json", encoding: .utf8)
+            guard record.contains("\"status\":\"finished\"") else { continue }
             complete += 1
-            for f in ["config.json", "loss.csv", "accuracy.csv"] {
+            for f in ["config.json", "loss.csv", "accuracy.csv", "summary.csv"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: "\(results)/trials/\(t.id)/\(f)"), "trial \(t.index) counted as finished without \(f)")
             }
         }
