@@ -42,8 +42,8 @@ public func benchmarkConv(minSeconds: Double) -> [String] {
         let rdout = Tensor<Float>(shape: [refN] + layer.outputShape); fill(rdout, 1)
         let rdx = Tensor<Float>(shape: rx.shape), rdw = Tensor<Float>(shape: layer.weight.value.shape), rdb = Tensor<Float>(shape: [cs.f])
         let ref = seconds {
-            Float.convForwardReference(g, n: refN, x: rx.data, weight: layer.weight.value.data, bias: layer.bias.value.data, y: ry.data)
-            Float.convBackwardReference(g, n: refN, x: rx.data, weight: layer.weight.value.data, dout: rdout.data, dx: rdx.data,
+            convForwardReference(g, n: refN, x: rx.data, weight: layer.weight.value.data, bias: layer.bias.value.data, y: ry.data)
+            convBackwardReference(g, n: refN, x: rx.data, weight: layer.weight.value.data, dout: rdout.data, dx: rdx.data,
                                         dweight: rdw.data, dbias: rdb.data)
         }
         let refPerSample = ref / Double(refN)
@@ -72,8 +72,8 @@ public func benchmarkConv(minSeconds: Double) -> [String] {
         let y = Tensor<Float>(shape: dout.shape), dx = Tensor<Float>(shape: x.shape)
 
         let ref = seconds {
-            Float.maxpoolForwardReference(g, planes: n * 64, x: x.data, y: y.data)
-            Float.maxpoolBackwardReference(g, planes: n * 64, x: x.data, dout: dout.data, dx: dx.data)
+            maxpoolForwardReference(g, planes: n * 64, x: x.data, y: y.data)
+            maxpoolBackwardReference(g, planes: n * 64, x: x.data, dout: dout.data, dx: dx.data)
         }
         lines.append(String(format: "maxpool 2×2/2 on 64×32×32, batch %d: fwd+bwd %.2f ms (%.1f GB/s of input), %.0f× the reference",
                             n, fast * 1e3, Double(x.count * 4) / fast / 1e9, ref / fast))

@@ -23,39 +23,8 @@
 /// gradient goes to the FIRST maximum of the window in row-major order and is
 /// accumulated where windows overlap. The backward recomputes that position from `x`,
 /// so no index buffer is stored.
-public protocol ConvKernels {
-    /// Fast forward: `y (n, F, H', W')` from `x (n, C, H, W)`, `weight (F, C, HH, WW)`, `bias (F)`.
-    /// Scratch: `cols` ≥ `g.colsCount(chunk:)`, `tmp` ≥ `g.tmpCount(chunk:)` (unused when `chunk == 1`).
-    static func convForward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
-                            bias: UnsafePointer<Self>, cols: UnsafeMutablePointer<Self>, tmp: UnsafeMutablePointer<Self>,
-                            y: UnsafeMutablePointer<Self>)
-    /// Fast backward: overwrites `dweight`, `dbias` and (when non-nil) `dx`. `dcols` (same
-    /// size as `cols`) is needed only with `dx`. Recomputes the patch matrices from `x`.
-    static func convBackward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
-                             dout: UnsafePointer<Self>, cols: UnsafeMutablePointer<Self>, tmp: UnsafeMutablePointer<Self>,
-                             dcols: UnsafeMutablePointer<Self>?, dx: UnsafeMutablePointer<Self>?,
-                             dweight: UnsafeMutablePointer<Self>, dbias: UnsafeMutablePointer<Self>)
-    /// Patch matrix of one image: `cols[(c·HH + p)·WW + q, col0 + i·W' + j]` with leading dimension `ld`.
-    static func convIm2col(_ g: ConvGeometry, x: UnsafePointer<Self>, cols: UnsafeMutablePointer<Self>, ld: Int, col0: Int)
-    /// Inverse scatter of `convIm2col`: overwrites the image `dx (C, H, W)` with the sum of
-    /// the patch-matrix entries that read each pixel.
-    static func convCol2im(_ g: ConvGeometry, cols: UnsafePointer<Self>, ld: Int, col0: Int, dx: UnsafeMutablePointer<Self>)
-    /// Direct-loop forward (reference).
-    static func convForwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
-                                     bias: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
-    /// Direct-loop backward (reference); overwrites `dweight`, `dbias`, `dx` (when non-nil).
-    static func convBackwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Self>, weight: UnsafePointer<Self>,
-                                      dout: UnsafePointer<Self>, dx: UnsafeMutablePointer<Self>?,
-                                      dweight: UnsafeMutablePointer<Self>, dbias: UnsafeMutablePointer<Self>)
-    /// Max pool over `planes = N·C` planes of `H × W`: `y (planes, H', W')`. O(planes·H'·W'·ph·pw).
-    static func maxpoolForward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
-    /// Overwrites `dx (planes, H, W)`: each `dout` entry goes to the first maximum of its window.
-    static func maxpoolBackward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, dout: UnsafePointer<Self>,
-                                dx: UnsafeMutablePointer<Self>)
-    static func maxpoolForwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
-    static func maxpoolBackwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Self>, dout: UnsafePointer<Self>,
-                                         dx: UnsafeMutablePointer<Self>)
-}
+// The conv kernels: one generic function each, specialised for Float and Double
+// (`@_specialize`), so callers generic over `T: Real` in any module reach specialised code.
 
 /// Shapes of one convolution. Construct only valid geometries (see `outputSize`).
 public struct ConvGeometry: Equatable, Sendable {
@@ -117,8 +86,10 @@ public struct PoolGeometry: Equatable, Sendable {
 
 // MARK: - im2col / col2im
 
-@inline(__always)
-func convIm2colImpl<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, ld: Int, col0: Int) {
+/// Patch matrix of one image: `cols[(c·HH + p)·WW + q, col0 + i·W' + j]` with leading dimension `ld`.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convIm2col<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, ld: Int, col0: Int) {
     let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, s = g.stride, pad = g.pad
     var row = 0
     for c in 0..<g.channels {
@@ -149,8 +120,11 @@ func convIm2colImpl<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: Unsaf
     }
 }
 
-@inline(__always)
-func convCol2imImpl<T: Real>(_ g: ConvGeometry, cols: UnsafePointer<T>, ld: Int, col0: Int, dx: UnsafeMutablePointer<T>) {
+/// Inverse scatter of `convIm2col`: overwrites the image `dx (C, H, W)` with the sum of
+/// the patch-matrix entries that read each pixel.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convCol2im<T: Real>(_ g: ConvGeometry, cols: UnsafePointer<T>, ld: Int, col0: Int, dx: UnsafeMutablePointer<T>) {
     let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, s = g.stride, pad = g.pad
     dx.update(repeating: 0, count: g.inputCount)
     var row = 0
@@ -202,8 +176,11 @@ func convSum<T: Real>(_ x: UnsafePointer<T>, count: Int) -> T {
     return acc
 }
 
-@inline(__always)
-func convForwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+/// Fast forward: `y (n, F, H', W')` from `x (n, C, H, W)`, `weight (F, C, HH, WW)`, `bias (F)`.
+/// Scratch: `cols` ≥ `g.colsCount(chunk:)`, `tmp` ≥ `g.tmpCount(chunk:)` (unused when `chunk == 1`).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convForward<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
                               bias: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>,
                               y: UnsafeMutablePointer<T>) {
     let k = g.patchSize, p = g.positions, f = g.filters
@@ -215,12 +192,12 @@ func convForwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePo
         if nb == 1 {
             let img = x + start * g.inputCount
             let b: UnsafePointer<T>
-            if pointwise { b = img } else { convIm2colImpl(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
+            if pointwise { b = img } else { convIm2col(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
             let out = y + start * g.outputCount
             T.gemm(transA: false, transB: false, m: f, n: p, k: k, a: weight, lda: k, b: b, ldb: p, c: out, ldc: p, accumulate: false)
             for fi in 0..<f { let r = out + fi * p, bv = bias[fi]; for j in 0..<p { r[j] += bv } }
         } else {
-            for j in 0..<nb { convIm2colImpl(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p) }
+            for j in 0..<nb { convIm2col(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p) }
             T.gemm(transA: false, transB: false, m: f, n: ld, k: k, a: weight, lda: k, b: cols, ldb: ld, c: tmp, ldc: ld, accumulate: false)
             for j in 0..<nb {
                 let out = y + (start + j) * g.outputCount
@@ -234,8 +211,11 @@ func convForwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePo
     }
 }
 
-@inline(__always)
-func convBackwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+/// Fast backward: overwrites `dweight`, `dbias` and (when non-nil) `dx`. `dcols` (same
+/// size as `cols`) is needed only with `dx`. Recomputes the patch matrices from `x`.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convBackward<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
                                dout: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>,
                                dcols: UnsafeMutablePointer<T>?, dx: UnsafeMutablePointer<T>?,
                                dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>) {
@@ -256,7 +236,7 @@ func convBackwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafeP
         if nb == 1 {
             let img = x + start * g.inputCount
             let b: UnsafePointer<T>
-            if pointwise { b = img } else { convIm2colImpl(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
+            if pointwise { b = img } else { convIm2col(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
             let d = dout + start * g.outputCount
             T.gemm(transA: false, transB: true, m: f, n: k, k: p, a: d, lda: p, b: b, ldb: p, c: dweight, ldc: k, accumulate: !first)
             if let dx {
@@ -265,19 +245,19 @@ func convBackwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafeP
                     T.gemm(transA: true, transB: false, m: k, n: p, k: f, a: weight, lda: k, b: d, ldb: p, c: dimg, ldc: p, accumulate: false)
                 } else if let dcols {
                     T.gemm(transA: true, transB: false, m: k, n: p, k: f, a: weight, lda: k, b: d, ldb: p, c: dcols, ldc: p, accumulate: false)
-                    convCol2imImpl(g, cols: dcols, ld: p, col0: 0, dx: dimg)
+                    convCol2im(g, cols: dcols, ld: p, col0: 0, dx: dimg)
                 }
             }
         } else {
             for j in 0..<nb {
-                convIm2colImpl(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p)
+                convIm2col(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p)
                 let d = dout + (start + j) * g.outputCount
                 for fi in 0..<f { (tmp + fi * ld + j * p).update(from: d + fi * p, count: p) }
             }
             T.gemm(transA: false, transB: true, m: f, n: k, k: ld, a: tmp, lda: ld, b: cols, ldb: ld, c: dweight, ldc: k, accumulate: !first)
             if let dx, let dcols {
                 T.gemm(transA: true, transB: false, m: k, n: ld, k: f, a: weight, lda: k, b: tmp, ldb: ld, c: dcols, ldc: ld, accumulate: false)
-                for j in 0..<nb { convCol2imImpl(g, cols: dcols, ld: ld, col0: j * p, dx: dx + (start + j) * g.inputCount) }
+                for j in 0..<nb { convCol2im(g, cols: dcols, ld: ld, col0: j * p, dx: dx + (start + j) * g.inputCount) }
             }
         }
         start += nb
@@ -286,8 +266,10 @@ func convBackwardImpl<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafeP
 
 // MARK: - reference conv (direct loops)
 
-@inline(__always)
-func convForwardReferenceImpl<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+/// Direct-loop forward (reference).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convForwardReference<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
                                        bias: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
     let (C, H, W, F, HH, WW) = (g.channels, g.height, g.width, g.filters, g.kernelHeight, g.kernelWidth)
     let (OH, OW, s, pad) = (g.outHeight, g.outWidth, g.stride, g.pad)
@@ -312,8 +294,10 @@ func convForwardReferenceImpl<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePoint
     }
 }
 
-@inline(__always)
-func convBackwardReferenceImpl<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+/// Direct-loop backward (reference); overwrites `dweight`, `dbias`, `dx` (when non-nil).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convBackwardReference<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
                                         dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?,
                                         dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>) {
     let (C, H, W, F, HH, WW) = (g.channels, g.height, g.width, g.filters, g.kernelHeight, g.kernelWidth)
@@ -351,8 +335,10 @@ func convBackwardReferenceImpl<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePoin
 @inline(__always)
 func convFlag(_ b: Bool) -> Int { Int(unsafeBitCast(b, to: UInt8.self)) }
 
-@inline(__always)
-func maxpoolForwardImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
+/// Max pool over `planes = N·C` planes of `H × W`: `y (planes, H', W')`. O(planes·H'·W'·ph·pw).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func maxpoolForward<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
     let (h, w, oh, ow, s) = (g.height, g.width, g.outHeight, g.outWidth, g.stride)
     if g.poolHeight == 2 && g.poolWidth == 2 && s == 2 {
         for pl in 0..<planes {
@@ -377,8 +363,10 @@ func maxpoolForwardImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointe
     }
 }
 
-@inline(__always)
-func maxpoolBackwardImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
+/// Overwrites `dx (planes, H, W)`: each `dout` entry goes to the first maximum of its window.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func maxpoolBackward<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
     let (h, w, oh, ow, s) = (g.height, g.width, g.outHeight, g.outWidth, g.stride)
     if g.poolHeight == 2 && g.poolWidth == 2 && s == 2 {
         // Valid geometry makes H and W even: the windows tile the plane exactly, so every
@@ -421,8 +409,9 @@ func maxpoolBackwardImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePoint
     }
 }
 
-@inline(__always)
-func maxpoolForwardReferenceImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func maxpoolForwardReference<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>) {
     for pl in 0..<planes {
         for i in 0..<g.outHeight {
             for j in 0..<g.outWidth {
@@ -439,8 +428,9 @@ func maxpoolForwardReferenceImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: Uns
     }
 }
 
-@inline(__always)
-func maxpoolBackwardReferenceImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func maxpoolBackwardReference<T: Real>(_ g: PoolGeometry, planes: Int, x: UnsafePointer<T>, dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>) {
     dx.update(repeating: 0, count: planes * g.height * g.width)
     for pl in 0..<planes {
         for i in 0..<g.outHeight {
@@ -460,69 +450,3 @@ func maxpoolBackwardReferenceImpl<T: Real>(_ g: PoolGeometry, planes: Int, x: Un
 }
 
 // MARK: - conformances
-
-extension Float: ConvKernels {
-    public static func convForward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        convForwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, bias: bias, cols: cols, tmp: tmp, y: y)
-    }
-    public static func convBackward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dout: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>, dcols: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
-        convBackwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, dout: dout, cols: cols, tmp: tmp, dcols: dcols, dx: dx, dweight: dweight, dbias: dbias)
-    }
-    public static func convIm2col(_ g: ConvGeometry, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>, ld: Int, col0: Int) {
-        convIm2colImpl(g, x: x, cols: cols, ld: ld, col0: col0)
-    }
-    public static func convCol2im(_ g: ConvGeometry, cols: UnsafePointer<Float>, ld: Int, col0: Int, dx: UnsafeMutablePointer<Float>) {
-        convCol2imImpl(g, cols: cols, ld: ld, col0: col0, dx: dx)
-    }
-    public static func convForwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        convForwardReferenceImpl(g, n: n, x: x, weight: weight, bias: bias, y: y)
-    }
-    public static func convBackwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
-        convBackwardReferenceImpl(g, n: n, x: x, weight: weight, dout: dout, dx: dx, dweight: dweight, dbias: dbias)
-    }
-    public static func maxpoolForward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        maxpoolForwardImpl(g, planes: planes, x: x, y: y)
-    }
-    public static func maxpoolBackward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        maxpoolBackwardImpl(g, planes: planes, x: x, dout: dout, dx: dx)
-    }
-    public static func maxpoolForwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        maxpoolForwardReferenceImpl(g, planes: planes, x: x, y: y)
-    }
-    public static func maxpoolBackwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Float>, dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        maxpoolBackwardReferenceImpl(g, planes: planes, x: x, dout: dout, dx: dx)
-    }
-}
-
-extension Double: ConvKernels {
-    public static func convForward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, bias: UnsafePointer<Double>, cols: UnsafeMutablePointer<Double>, tmp: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        convForwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, bias: bias, cols: cols, tmp: tmp, y: y)
-    }
-    public static func convBackward(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, dout: UnsafePointer<Double>, cols: UnsafeMutablePointer<Double>, tmp: UnsafeMutablePointer<Double>, dcols: UnsafeMutablePointer<Double>?, dx: UnsafeMutablePointer<Double>?, dweight: UnsafeMutablePointer<Double>, dbias: UnsafeMutablePointer<Double>) {
-        convBackwardImpl(g, n: n, chunk: chunk, x: x, weight: weight, dout: dout, cols: cols, tmp: tmp, dcols: dcols, dx: dx, dweight: dweight, dbias: dbias)
-    }
-    public static func convIm2col(_ g: ConvGeometry, x: UnsafePointer<Double>, cols: UnsafeMutablePointer<Double>, ld: Int, col0: Int) {
-        convIm2colImpl(g, x: x, cols: cols, ld: ld, col0: col0)
-    }
-    public static func convCol2im(_ g: ConvGeometry, cols: UnsafePointer<Double>, ld: Int, col0: Int, dx: UnsafeMutablePointer<Double>) {
-        convCol2imImpl(g, cols: cols, ld: ld, col0: col0, dx: dx)
-    }
-    public static func convForwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, bias: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        convForwardReferenceImpl(g, n: n, x: x, weight: weight, bias: bias, y: y)
-    }
-    public static func convBackwardReference(_ g: ConvGeometry, n: Int, x: UnsafePointer<Double>, weight: UnsafePointer<Double>, dout: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>?, dweight: UnsafeMutablePointer<Double>, dbias: UnsafeMutablePointer<Double>) {
-        convBackwardReferenceImpl(g, n: n, x: x, weight: weight, dout: dout, dx: dx, dweight: dweight, dbias: dbias)
-    }
-    public static func maxpoolForward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        maxpoolForwardImpl(g, planes: planes, x: x, y: y)
-    }
-    public static func maxpoolBackward(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, dout: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>) {
-        maxpoolBackwardImpl(g, planes: planes, x: x, dout: dout, dx: dx)
-    }
-    public static func maxpoolForwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        maxpoolForwardReferenceImpl(g, planes: planes, x: x, y: y)
-    }
-    public static func maxpoolBackwardReference(_ g: PoolGeometry, planes: Int, x: UnsafePointer<Double>, dout: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>) {
-        maxpoolBackwardReferenceImpl(g, planes: planes, x: x, dout: dout, dx: dx)
-    }
-}

@@ -2,15 +2,13 @@ import Foundation
 
 /// Classification losses over `scores (N × C)` and integer labels. Both return the mean loss
 /// over the batch and write `dscores` (the gradient of that mean). O(N·C).
-public protocol LossKernels {
-    /// Cross-entropy of softmax (max-shifted for stability); `dx = (softmax − onehot)/N`.
-    static func softmaxLoss(n: Int, c: Int, scores: UnsafePointer<Self>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<Self>) -> Self
-    /// Multiclass hinge, margin 1: `Σ_{j≠y} max(0, s_j − s_y + 1)`, mean over the batch.
-    static func svmLoss(n: Int, c: Int, scores: UnsafePointer<Self>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<Self>) -> Self
-}
+// The loss kernels: one generic function each, specialised for Float and Double
+// (`@_specialize`), so callers generic over `T: Real` in any module reach specialised code.
 
-@inline(__always)
-func softmaxLossImpl<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<T>) -> T {
+/// Cross-entropy of softmax (max-shifted for stability); `dx = (softmax − onehot)/N`.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func softmaxLoss<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<T>) -> T {
     var loss: T = 0
     let invN = 1 / T(n)
     for i in 0..<n {
@@ -29,8 +27,10 @@ func softmaxLossImpl<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: 
     return loss * invN
 }
 
-@inline(__always)
-func svmLossImpl<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<T>) -> T {
+/// Multiclass hinge, margin 1: `Σ_{j≠y} max(0, s_j − s_y + 1)`, mean over the batch.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func svmLoss<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<T>) -> T {
     var loss: T = 0
     let invN = 1 / T(n)
     for i in 0..<n {
@@ -45,14 +45,4 @@ func svmLossImpl<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: Unsa
         d[y] = -T(positive) * invN
     }
     return loss * invN
-}
-
-extension Float: LossKernels {
-    public static func softmaxLoss(n: Int, c: Int, scores: UnsafePointer<Float>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<Float>) -> Float { softmaxLossImpl(n: n, c: c, scores: scores, labels: labels, dscores: dscores) }
-    public static func svmLoss(n: Int, c: Int, scores: UnsafePointer<Float>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<Float>) -> Float { svmLossImpl(n: n, c: c, scores: scores, labels: labels, dscores: dscores) }
-}
-
-extension Double: LossKernels {
-    public static func softmaxLoss(n: Int, c: Int, scores: UnsafePointer<Double>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<Double>) -> Double { softmaxLossImpl(n: n, c: c, scores: scores, labels: labels, dscores: dscores) }
-    public static func svmLoss(n: Int, c: Int, scores: UnsafePointer<Double>, labels: UnsafePointer<Int32>, dscores: UnsafeMutablePointer<Double>) -> Double { svmLossImpl(n: n, c: c, scores: scores, labels: labels, dscores: dscores) }
 }

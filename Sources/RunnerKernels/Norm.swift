@@ -4,33 +4,14 @@ import Foundation
 /// channel `c` over the `N·S` values `x[(n·C + c)·S + s]`. Vanilla batchnorm is `S = 1`,
 /// spatial batchnorm is `S = H·W`. Layer normalisation works per row of an `N × D` matrix.
 /// All are O(N·C·S) with two passes over the input.
-public protocol NormKernels {
-    /// Train mode: batch mean and biased variance; writes `xhat`, `mean` (C), `invStd` (C) = 1/√(σ²+eps),
-    /// `y = γ·x̂ + β`; `running = momentum·running + (1 − momentum)·batch`.
-    static func batchnormForwardTrain(n: Int, c: Int, s: Int, x: UnsafePointer<Self>, gamma: UnsafePointer<Self>, beta: UnsafePointer<Self>,
-                                      eps: Self, momentum: Self, runningMean: UnsafeMutablePointer<Self>, runningVar: UnsafeMutablePointer<Self>,
-                                      mean: UnsafeMutablePointer<Self>, invStd: UnsafeMutablePointer<Self>,
-                                      xhat: UnsafeMutablePointer<Self>, y: UnsafeMutablePointer<Self>)
-    /// Test mode: normalise with the running statistics.
-    static func batchnormForwardTest(n: Int, c: Int, s: Int, x: UnsafePointer<Self>, gamma: UnsafePointer<Self>, beta: UnsafePointer<Self>,
-                                     eps: Self, runningMean: UnsafePointer<Self>, runningVar: UnsafePointer<Self>,
-                                     scratch: UnsafeMutablePointer<Self>, y: UnsafeMutablePointer<Self>)
-    /// Closed form: `dx = γ/(M·√(σ²+eps)) · (M·dout − Σdout − x̂·Σ(dout·x̂))`, `M = N·S`;
-    /// `dγ = Σ dout·x̂`, `dβ = Σ dout`. `dx` may be nil (input gradient not needed).
-    static func batchnormBackward(n: Int, c: Int, s: Int, dout: UnsafePointer<Self>, xhat: UnsafePointer<Self>, invStd: UnsafePointer<Self>,
-                                  gamma: UnsafePointer<Self>, dx: UnsafeMutablePointer<Self>?,
-                                  dgamma: UnsafeMutablePointer<Self>, dbeta: UnsafeMutablePointer<Self>)
-    /// Layer norm forward for `n × d`: per-row statistics, `invStd` has `n` entries.
-    static func layernormForward(n: Int, d: Int, x: UnsafePointer<Self>, gamma: UnsafePointer<Self>, beta: UnsafePointer<Self>, eps: Self,
-                                 invStd: UnsafeMutablePointer<Self>, xhat: UnsafeMutablePointer<Self>, y: UnsafeMutablePointer<Self>)
-    /// Layer norm backward: `dx = invStd/D · (D·g − Σg − x̂·Σ(g·x̂))` with `g = dout·γ` per row.
-    static func layernormBackward(n: Int, d: Int, dout: UnsafePointer<Self>, xhat: UnsafePointer<Self>, invStd: UnsafePointer<Self>,
-                                  gamma: UnsafePointer<Self>, dx: UnsafeMutablePointer<Self>?,
-                                  dgamma: UnsafeMutablePointer<Self>, dbeta: UnsafeMutablePointer<Self>)
-}
+// The norm kernels: one generic function each, specialised for Float and Double
+// (`@_specialize`), so callers generic over `T: Real` in any module reach specialised code.
 
-@inline(__always)
-func batchnormForwardTrainImpl<T: Real>(n: Int, c: Int, s: Int, x: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
+/// Train mode: batch mean and biased variance; writes `xhat`, `mean` (C), `invStd` (C) = 1/√(σ²+eps),
+/// `y = γ·x̂ + β`; `running = momentum·running + (1 − momentum)·batch`.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func batchnormForwardTrain<T: Real>(n: Int, c: Int, s: Int, x: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
                                        eps: T, momentum: T, runningMean: UnsafeMutablePointer<T>, runningVar: UnsafeMutablePointer<T>,
                                        mean: UnsafeMutablePointer<T>, invStd: UnsafeMutablePointer<T>,
                                        xhat: UnsafeMutablePointer<T>, y: UnsafeMutablePointer<T>) {
@@ -73,8 +54,10 @@ func batchnormForwardTrainImpl<T: Real>(n: Int, c: Int, s: Int, x: UnsafePointer
     }
 }
 
-@inline(__always)
-func batchnormForwardTestImpl<T: Real>(n: Int, c: Int, s: Int, x: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
+/// Test mode: normalise with the running statistics.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func batchnormForwardTest<T: Real>(n: Int, c: Int, s: Int, x: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>,
                                       eps: T, runningMean: UnsafePointer<T>, runningVar: UnsafePointer<T>,
                                       scratch: UnsafeMutablePointer<T>, y: UnsafeMutablePointer<T>) {
     // scratch (2c): per-channel scale and shift so that y = scale·x + shift
@@ -93,8 +76,11 @@ func batchnormForwardTestImpl<T: Real>(n: Int, c: Int, s: Int, x: UnsafePointer<
     }
 }
 
-@inline(__always)
-func batchnormBackwardImpl<T: Real>(n: Int, c: Int, s: Int, dout: UnsafePointer<T>, xhat: UnsafePointer<T>, invStd: UnsafePointer<T>,
+/// Closed form: `dx = γ/(M·√(σ²+eps)) · (M·dout − Σdout − x̂·Σ(dout·x̂))`, `M = N·S`;
+/// `dγ = Σ dout·x̂`, `dβ = Σ dout`. `dx` may be nil (input gradient not needed).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func batchnormBackward<T: Real>(n: Int, c: Int, s: Int, dout: UnsafePointer<T>, xhat: UnsafePointer<T>, invStd: UnsafePointer<T>,
                                    gamma: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?,
                                    dgamma: UnsafeMutablePointer<T>, dbeta: UnsafeMutablePointer<T>) {
     dgamma.update(repeating: 0, count: c)
@@ -126,8 +112,10 @@ func batchnormBackwardImpl<T: Real>(n: Int, c: Int, s: Int, dout: UnsafePointer<
     }
 }
 
-@inline(__always)
-func layernormForwardImpl<T: Real>(n: Int, d: Int, x: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>, eps: T,
+/// Layer norm forward for `n × d`: per-row statistics, `invStd` has `n` entries.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func layernormForward<T: Real>(n: Int, d: Int, x: UnsafePointer<T>, gamma: UnsafePointer<T>, beta: UnsafePointer<T>, eps: T,
                                   invStd: UnsafeMutablePointer<T>, xhat: UnsafeMutablePointer<T>, y: UnsafeMutablePointer<T>) {
     let dd = T(d)
     for i in 0..<n {
@@ -143,8 +131,10 @@ func layernormForwardImpl<T: Real>(n: Int, d: Int, x: UnsafePointer<T>, gamma: U
     }
 }
 
-@inline(__always)
-func layernormBackwardImpl<T: Real>(n: Int, d: Int, dout: UnsafePointer<T>, xhat: UnsafePointer<T>, invStd: UnsafePointer<T>,
+/// Layer norm backward: `dx = invStd/D · (D·g − Σg − x̂·Σ(g·x̂))` with `g = dout·γ` per row.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func layernormBackward<T: Real>(n: Int, d: Int, dout: UnsafePointer<T>, xhat: UnsafePointer<T>, invStd: UnsafePointer<T>,
                                    gamma: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?,
                                    dgamma: UnsafeMutablePointer<T>, dbeta: UnsafeMutablePointer<T>) {
     dgamma.update(repeating: 0, count: d)
@@ -158,41 +148,5 @@ func layernormBackwardImpl<T: Real>(n: Int, d: Int, dout: UnsafePointer<T>, xhat
         for j in 0..<d { let gj = g[j] * gamma[j]; sg += gj; sgh += gj * h[j] }
         let o = dx + i * d, k0 = invStd[i] / dd
         for j in 0..<d { o[j] = k0 * (dd * g[j] * gamma[j] - sg - h[j] * sgh) }
-    }
-}
-
-extension Float: NormKernels {
-    public static func batchnormForwardTrain(n: Int, c: Int, s: Int, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float, momentum: Float, runningMean: UnsafeMutablePointer<Float>, runningVar: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        batchnormForwardTrainImpl(n: n, c: c, s: s, x: x, gamma: gamma, beta: beta, eps: eps, momentum: momentum, runningMean: runningMean, runningVar: runningVar, mean: mean, invStd: invStd, xhat: xhat, y: y)
-    }
-    public static func batchnormForwardTest(n: Int, c: Int, s: Int, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float, runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        batchnormForwardTestImpl(n: n, c: c, s: s, x: x, gamma: gamma, beta: beta, eps: eps, runningMean: runningMean, runningVar: runningVar, scratch: scratch, y: y)
-    }
-    public static func batchnormBackward(n: Int, c: Int, s: Int, dout: UnsafePointer<Float>, xhat: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>) {
-        batchnormBackwardImpl(n: n, c: c, s: s, dout: dout, xhat: xhat, invStd: invStd, gamma: gamma, dx: dx, dgamma: dgamma, dbeta: dbeta)
-    }
-    public static func layernormForward(n: Int, d: Int, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float, invStd: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        layernormForwardImpl(n: n, d: d, x: x, gamma: gamma, beta: beta, eps: eps, invStd: invStd, xhat: xhat, y: y)
-    }
-    public static func layernormBackward(n: Int, d: Int, dout: UnsafePointer<Float>, xhat: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>, dbeta: UnsafeMutablePointer<Float>) {
-        layernormBackwardImpl(n: n, d: d, dout: dout, xhat: xhat, invStd: invStd, gamma: gamma, dx: dx, dgamma: dgamma, dbeta: dbeta)
-    }
-}
-
-extension Double: NormKernels {
-    public static func batchnormForwardTrain(n: Int, c: Int, s: Int, x: UnsafePointer<Double>, gamma: UnsafePointer<Double>, beta: UnsafePointer<Double>, eps: Double, momentum: Double, runningMean: UnsafeMutablePointer<Double>, runningVar: UnsafeMutablePointer<Double>, mean: UnsafeMutablePointer<Double>, invStd: UnsafeMutablePointer<Double>, xhat: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        batchnormForwardTrainImpl(n: n, c: c, s: s, x: x, gamma: gamma, beta: beta, eps: eps, momentum: momentum, runningMean: runningMean, runningVar: runningVar, mean: mean, invStd: invStd, xhat: xhat, y: y)
-    }
-    public static func batchnormForwardTest(n: Int, c: Int, s: Int, x: UnsafePointer<Double>, gamma: UnsafePointer<Double>, beta: UnsafePointer<Double>, eps: Double, runningMean: UnsafePointer<Double>, runningVar: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        batchnormForwardTestImpl(n: n, c: c, s: s, x: x, gamma: gamma, beta: beta, eps: eps, runningMean: runningMean, runningVar: runningVar, scratch: scratch, y: y)
-    }
-    public static func batchnormBackward(n: Int, c: Int, s: Int, dout: UnsafePointer<Double>, xhat: UnsafePointer<Double>, invStd: UnsafePointer<Double>, gamma: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>?, dgamma: UnsafeMutablePointer<Double>, dbeta: UnsafeMutablePointer<Double>) {
-        batchnormBackwardImpl(n: n, c: c, s: s, dout: dout, xhat: xhat, invStd: invStd, gamma: gamma, dx: dx, dgamma: dgamma, dbeta: dbeta)
-    }
-    public static func layernormForward(n: Int, d: Int, x: UnsafePointer<Double>, gamma: UnsafePointer<Double>, beta: UnsafePointer<Double>, eps: Double, invStd: UnsafeMutablePointer<Double>, xhat: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>) {
-        layernormForwardImpl(n: n, d: d, x: x, gamma: gamma, beta: beta, eps: eps, invStd: invStd, xhat: xhat, y: y)
-    }
-    public static func layernormBackward(n: Int, d: Int, dout: UnsafePointer<Double>, xhat: UnsafePointer<Double>, invStd: UnsafePointer<Double>, gamma: UnsafePointer<Double>, dx: UnsafeMutablePointer<Double>?, dgamma: UnsafeMutablePointer<Double>, dbeta: UnsafeMutablePointer<Double>) {
-        layernormBackwardImpl(n: n, d: d, dout: dout, xhat: xhat, invStd: invStd, gamma: gamma, dx: dx, dgamma: dgamma, dbeta: dbeta)
     }
 }

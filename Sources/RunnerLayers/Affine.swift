@@ -49,7 +49,7 @@ public final class Affine<T: Real>: Layer {
         matmul(transA: false, transB: false, m: n, n: outFeatures, k: inFeatures,
                a: x.data, lda: inFeatures, b: weight.value.data, ldb: outFeatures,
                c: output.data, ldc: outFeatures, accumulate: false, threads: context.productThreads)
-        T.addBias(rows: n, cols: outFeatures, bias: bias.value.data, y: output.data, relu: fuseReLU)
+        addBias(rows: n, cols: outFeatures, bias: bias.value.data, y: output.data, relu: fuseReLU)
         return output
     }
 
@@ -59,13 +59,13 @@ public final class Affine<T: Real>: Layer {
         var g = dout
         if fuseReLU {
             dpre.resize(dout.shape)
-            T.reluBackward(count: dout.count, y: output.data, dout: dout.data, dx: dpre.data)
+            reluBackward(count: dout.count, y: output.data, dout: dout.data, dx: dpre.data)
             g = dpre
         }
         matmul(transA: true, transB: false, m: inFeatures, n: outFeatures, k: n,
                a: x.data, lda: inFeatures, b: g.data, ldb: outFeatures,
                c: weight.grad.data, ldc: outFeatures, accumulate: false, threads: context.productThreads)
-        T.columnSum(rows: n, cols: outFeatures, x: g.data, out: bias.grad.data, accumulate: false)
+        columnSum(rows: n, cols: outFeatures, x: g.data, out: bias.grad.data, accumulate: false)
         guard needsInputGradient else { return nil }
         dx.resize(x.shape)
         matmul(transA: false, transB: true, m: n, n: inFeatures, k: outFeatures,

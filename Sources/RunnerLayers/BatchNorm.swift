@@ -2,7 +2,7 @@
 /// for `x (N, D)`, per channel over `(N, H, W)` for `x (N, C, H, W)`.
 /// Train: `x̂ = (x − μ_B)/√(σ²_B + eps)` (biased variance), `y = γ·x̂ + β`,
 /// `running = momentum·running + (1 − momentum)·batch`. Test: running statistics.
-/// Backward in closed form (see `NormKernels`). O(N·D), two passes.
+/// Backward in closed form (see `batchnormBackward` in RunnerKernels). O(N·D), two passes.
 public final class BatchNorm<T: Real>: Layer {
     public let kind: String
     public let inputShape: [Int]
@@ -51,11 +51,11 @@ public final class BatchNorm<T: Real>: Layer {
         switch mode {
         case .train:
             xhat.resize(x.shape)
-            T.batchnormForwardTrain(n: n, c: channels, s: spatial, x: x.data, gamma: gamma.value.data, beta: beta.value.data,
+            batchnormForwardTrain(n: n, c: channels, s: spatial, x: x.data, gamma: gamma.value.data, beta: beta.value.data,
                                     eps: eps, momentum: momentum, runningMean: runningMean.data, runningVar: runningVar.data,
                                     mean: mean.data, invStd: invStd.data, xhat: xhat.data, y: output.data)
         case .test:
-            T.batchnormForwardTest(n: n, c: channels, s: spatial, x: x.data, gamma: gamma.value.data, beta: beta.value.data,
+            batchnormForwardTest(n: n, c: channels, s: spatial, x: x.data, gamma: gamma.value.data, beta: beta.value.data,
                                    eps: eps, runningMean: runningMean.data, runningVar: runningVar.data,
                                    scratch: scratch.data, y: output.data)
         }
@@ -65,7 +65,7 @@ public final class BatchNorm<T: Real>: Layer {
     public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
         let n = dout.rows
         if needsInputGradient { dx.resize(dout.shape) }
-        T.batchnormBackward(n: n, c: channels, s: spatial, dout: dout.data, xhat: xhat.data, invStd: invStd.data,
+        batchnormBackward(n: n, c: channels, s: spatial, dout: dout.data, xhat: xhat.data, invStd: invStd.data,
                             gamma: gamma.value.data, dx: needsInputGradient ? dx.data : nil,
                             dgamma: gamma.grad.data, dbeta: beta.grad.data)
         return needsInputGradient ? dx : nil

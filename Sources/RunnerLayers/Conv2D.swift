@@ -84,7 +84,7 @@ public final class Conv2D<T: Real>: Layer {
         input = x
         output.resize([n] + outputShape)
         let chunk = prepareScratch(batch: n, withDx: false)
-        T.convForward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, bias: bias.value.data,
+        convForward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, bias: bias.value.data,
                       cols: cols.data, tmp: tmp.data, y: output.data)
         return output
     }
@@ -94,7 +94,7 @@ public final class Conv2D<T: Real>: Layer {
         let n = x.rows
         let chunk = prepareScratch(batch: n, withDx: needsInputGradient)
         if needsInputGradient { dx.resize(x.shape) }
-        T.convBackward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, dout: dout.data,
+        convBackward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, dout: dout.data,
                        cols: cols.data, tmp: tmp.data,
                        dcols: needsInputGradient ? dcols.data : nil, dx: needsInputGradient ? dx.data : nil,
                        dweight: weight.grad.data, dbias: bias.grad.data)

@@ -37,8 +37,8 @@ public final class Dropout<T: Real>: Layer {
         lastMode = mode
         guard mode == .train, p > 0 else { return x }
         output.resize(x.shape); mask.resize(x.shape)
-        T.dropoutMask(count: x.count, p: p, rng: &rng, mask: mask.data)
-        T.multiply(count: x.count, x: x.data, y: mask.data, z: output.data)
+        dropoutMask(count: x.count, p: p, rng: &rng, mask: mask.data)
+        multiply(count: x.count, x: x.data, y: mask.data, z: output.data)
         return output
     }
 
@@ -46,7 +46,7 @@ public final class Dropout<T: Real>: Layer {
         guard needsInputGradient else { return nil }
         guard lastMode == .train, p > 0 else { return dout }
         dx.resize(dout.shape)
-        T.multiply(count: dout.count, x: dout.data, y: mask.data, z: dx.data)
+        multiply(count: dout.count, x: dout.data, y: mask.data, z: dx.data)
         return dx
     }
 }

@@ -33,14 +33,14 @@ public final class LayerNorm<T: Real>: Layer {
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         let n = x.rows
         output.resize(x.shape); xhat.resize(x.shape); invStd.resize([n])
-        T.layernormForward(n: n, d: features, x: x.data, gamma: gamma.value.data, beta: beta.value.data, eps: eps,
+        layernormForward(n: n, d: features, x: x.data, gamma: gamma.value.data, beta: beta.value.data, eps: eps,
                            invStd: invStd.data, xhat: xhat.data, y: output.data)
         return output
     }
 
     public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
         if needsInputGradient { dx.resize(dout.shape) }
-        T.layernormBackward(n: dout.rows, d: features, dout: dout.data, xhat: xhat.data, invStd: invStd.data,
+        layernormBackward(n: dout.rows, d: features, dout: dout.data, xhat: xhat.data, invStd: invStd.data,
                             gamma: gamma.value.data, dx: needsInputGradient ? dx.data : nil,
                             dgamma: gamma.grad.data, dbeta: beta.grad.data)
         return needsInputGradient ? dx : nil

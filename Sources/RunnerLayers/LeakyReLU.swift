@@ -22,8 +22,7 @@ public final class LeakyReLU<T: Real>: Layer {
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         input = x
         output.resize(x.shape)
-        let (src, dst, a) = (x.data, output.data, slope)
-        for i in 0..<x.count { let v = src[i]; dst[i] = v > 0 ? v : a * v }
+        leakyReLUForward(count: x.count, x: x.data, slope: slope, y: output.data)
         return output
     }
 
@@ -31,10 +30,26 @@ public final class LeakyReLU<T: Real>: Layer {
         guard needsInputGradient else { return nil }
         guard let x = input else { preconditionFailure("leaky_relu: backward before forward") }
         dx.resize(dout.shape)
-        let (src, g, dst, a) = (x.data, dout.data, dx.data, slope)
-        for i in 0..<dout.count { dst[i] = src[i] > 0 ? g[i] : a * g[i] }
+        leakyReLUBackward(count: dout.count, x: x.data, dout: dout.data, slope: slope, dx: dx.data)
         return dx
     }
+}
+
+// The kernels live beside the layer: `@_specialize` compiles each for Float and Double and
+// makes the generic entry dispatch to them, so the generic layer reaches specialised loops.
+
+/// `y = x > 0 ? x : slope·x`. O(count).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func leakyReLUForward<T: Real>(count: Int, x: UnsafePointer<T>, slope: T, y: UnsafeMutablePointer<T>) {
+    for i in 0..<count { let v = x[i]; y[i] = v > 0 ? v : slope * v }
+}
+
+/// `dx = x > 0 ? dout : slope·dout`. O(count).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func leakyReLUBackward<T: Real>(count: Int, x: UnsafePointer<T>, dout: UnsafePointer<T>, slope: T, dx: UnsafeMutablePointer<T>) {
+    for i in 0..<count { dx[i] = x[i] > 0 ? dout[i] : slope * dout[i] }
 }
 
 /// leaky_relu in a layer list: `{"type": "leaky_relu", "slope": 0.01}`.

@@ -53,7 +53,7 @@ public final class MaxPool<T: Real>: Layer {
         precondition(x.count == n * inputShape.reduce(1, *), "maxpool: input \(x.shape) does not match \(inputShape)")
         input = x
         output.resize([n] + outputShape)
-        T.maxpoolForward(geometry, planes: n * inputShape[0], x: x.data, y: output.data)
+        maxpoolForward(geometry, planes: n * inputShape[0], x: x.data, y: output.data)
         return output
     }
 
@@ -61,7 +61,7 @@ public final class MaxPool<T: Real>: Layer {
         guard needsInputGradient else { return nil }
         guard let x = input else { preconditionFailure("maxpool: backward before forward") }
         dx.resize(x.shape)
-        T.maxpoolBackward(geometry, planes: x.rows * inputShape[0], x: x.data, dout: dout.data, dx: dx.data)
+        maxpoolBackward(geometry, planes: x.rows * inputShape[0], x: x.data, dout: dout.data, dx: dx.data)
         return dx
     }
 }

@@ -13,14 +13,14 @@ public final class ReLU<T: Real>: Layer {
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         output.resize(x.shape)
-        T.reluForward(count: x.count, x: x.data, y: output.data)
+        reluForward(count: x.count, x: x.data, y: output.data)
         return output
     }
 
     public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
         guard needsInputGradient else { return nil }
         dx.resize(dout.shape)
-        T.reluBackward(count: dout.count, y: output.data, dout: dout.data, dx: dx.data)
+        reluBackward(count: dout.count, y: output.data, dout: dout.data, dx: dx.data)
         return dx
     }
 }

@@ -3,7 +3,7 @@ public enum SVMLoss: ClassificationLoss {
     public static let name = "svm"
     public static func evaluate<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: UnsafePointer<Int32>,
                                          dscores: UnsafeMutablePointer<T>) -> T {
-        T.svmLoss(n: n, c: c, scores: scores, labels: labels, dscores: dscores)
+        svmLoss(n: n, c: c, scores: scores, labels: labels, dscores: dscores)
     }
 }
 

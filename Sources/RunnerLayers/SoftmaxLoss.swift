@@ -4,7 +4,7 @@ public enum SoftmaxLoss: ClassificationLoss {
     public static let name = "softmax"
     public static func evaluate<T: Real>(n: Int, c: Int, scores: UnsafePointer<T>, labels: UnsafePointer<Int32>,
                                          dscores: UnsafeMutablePointer<T>) -> T {
-        T.softmaxLoss(n: n, c: c, scores: scores, labels: labels, dscores: dscores)
+        softmaxLoss(n: n, c: c, scores: scores, labels: labels, dscores: dscores)
     }
 }
 

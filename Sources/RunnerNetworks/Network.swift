@@ -70,8 +70,8 @@ public final class Network<T: Real>: @unchecked Sendable {
         if reg != 0 {
             var squares = 0.0
             for p in parameters where p.regularized {
-                squares += T.sumOfSquares(count: p.value.count, x: p.value.data)
-                T.axpy(count: p.value.count, alpha: reg, x: p.value.data, y: p.grad.data)
+                squares += sumOfSquares(count: p.value.count, x: p.value.data)
+                axpy(count: p.value.count, alpha: reg, x: p.value.data, y: p.grad.data)
             }
             value += T(0.5 * Double(reg) * squares)
         }
@@ -84,7 +84,7 @@ public final class Network<T: Real>: @unchecked Sendable {
         var value = loss.evaluate(scores: scores, labels: labels, dscores: dscores)
         if reg != 0 {
             var squares = 0.0
-            for p in parameters where p.regularized { squares += T.sumOfSquares(count: p.value.count, x: p.value.data) }
+            for p in parameters where p.regularized { squares += sumOfSquares(count: p.value.count, x: p.value.data) }
             value += T(0.5 * Double(reg) * squares)
         }
         return value
@@ -93,7 +93,7 @@ public final class Network<T: Real>: @unchecked Sendable {
     /// Predicted class of each row (test mode).
     public func predict(_ x: Tensor<T>, into out: UnsafeMutablePointer<Int32>) {
         let scores = forward(x, mode: .test)
-        T.argmaxRows(rows: scores.rows, cols: scores.rowSize, x: scores.data, out: out)
+        argmaxRows(rows: scores.rows, cols: scores.rowSize, x: scores.data, out: out)
     }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }

@@ -100,7 +100,7 @@ public final class Solver<T: Real> {
         if yBatch.count != n { yBatch = [Int32](repeating: 0, count: n) }
         split.x.withUnsafeBufferPointer { src in
             rows.withUnsafeBufferPointer { r in
-                T.gatherRows(from: src.baseAddress!, rowSize: d, rows: r.baseAddress!, count: n, into: xBatch.data)
+                gatherRows(from: src.baseAddress!, rowSize: d, rows: r.baseAddress!, count: n, into: xBatch.data)
             }
         }
         for (k, i) in rows.enumerated() { yBatch[k] = split.y[i] }

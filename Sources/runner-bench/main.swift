@@ -226,7 +226,7 @@ func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
         for i in 0..<batch { idx[i] = rng.int(below: rows); yb[i] = y[idx[i]] }
         x.withUnsafeBufferPointer { xp in idx.withUnsafeBufferPointer { ip in
             guard let xa = xp.baseAddress, let ia = ip.baseAddress else { return }   // never empty: batch ≥ 1
-            Float.gatherRows(from: xa, rowSize: d, rows: ia, count: batch, into: xb.data)
+            gatherRows(from: xa, rowSize: d, rows: ia, count: batch, into: xb.data)
         } }
         yb.withUnsafeBufferPointer { lp in
             guard let la = lp.baseAddress else { return }

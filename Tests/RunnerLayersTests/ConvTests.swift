@@ -69,16 +69,16 @@ final class ConvTests: XCTestCase {
             let dout: Tensor<T> = convRandom([n, g.filters, g.outHeight, g.outWidth], &rng)
             let yRef = Tensor<T>(shape: dout.shape), dxRef = Tensor<T>(shape: x.shape)
             let dwRef = Tensor<T>(shape: w.shape), dbRef = Tensor<T>(shape: b.shape)
-            T.convForwardReference(g, n: n, x: x.data, weight: w.data, bias: b.data, y: yRef.data)
-            T.convBackwardReference(g, n: n, x: x.data, weight: w.data, dout: dout.data, dx: dxRef.data, dweight: dwRef.data, dbias: dbRef.data)
+            convForwardReference(g, n: n, x: x.data, weight: w.data, bias: b.data, y: yRef.data)
+            convBackwardReference(g, n: n, x: x.data, weight: w.data, dout: dout.data, dx: dxRef.data, dweight: dwRef.data, dbias: dbRef.data)
             for chunk in Set([1, 2, n, g.chunk(batch: n)]) {
                 let cols = Tensor<T>(shape: [g.colsCount(chunk: chunk)]), dcols = Tensor<T>(shape: [g.colsCount(chunk: chunk)])
                 let tmp = Tensor<T>(shape: [max(1, g.tmpCount(chunk: chunk))])
                 let y = Tensor<T>(shape: dout.shape), dx = Tensor<T>(shape: x.shape)
                 let dw = Tensor<T>(shape: w.shape), db = Tensor<T>(shape: b.shape)
                 dx.fill(99); dw.fill(99); db.fill(99)   // must be overwritten
-                T.convForward(g, n: n, chunk: chunk, x: x.data, weight: w.data, bias: b.data, cols: cols.data, tmp: tmp.data, y: y.data)
-                T.convBackward(g, n: n, chunk: chunk, x: x.data, weight: w.data, dout: dout.data, cols: cols.data, tmp: tmp.data,
+                convForward(g, n: n, chunk: chunk, x: x.data, weight: w.data, bias: b.data, cols: cols.data, tmp: tmp.data, y: y.data)
+                convBackward(g, n: n, chunk: chunk, x: x.data, weight: w.data, dout: dout.data, cols: cols.data, tmp: tmp.data,
                                dcols: dcols.data, dx: dx.data, dweight: dw.data, dbias: db.data)
                 let what = "\(T.dtypeName) case \(cs) chunk \(chunk)"
                 XCTAssertLessThan(convScaledError(y, yRef), tolerance, "forward \(what)")
@@ -87,7 +87,7 @@ final class ConvTests: XCTestCase {
                 XCTAssertLessThan(convScaledError(db, dbRef), tolerance, "db \(what)")
                 // without dx: parameter gradients unchanged, dx untouched
                 dw.fill(99); db.fill(99)
-                T.convBackward(g, n: n, chunk: chunk, x: x.data, weight: w.data, dout: dout.data, cols: cols.data, tmp: tmp.data,
+                convBackward(g, n: n, chunk: chunk, x: x.data, weight: w.data, dout: dout.data, cols: cols.data, tmp: tmp.data,
                                dcols: nil, dx: nil, dweight: dw.data, dbias: db.data)
                 XCTAssertLessThan(convScaledError(dw, dwRef), tolerance, "dW without dx \(what)")
                 XCTAssertLessThan(convScaledError(db, dbRef), tolerance, "db without dx \(what)")
@@ -106,8 +106,8 @@ final class ConvTests: XCTestCase {
             let x: Tensor<Double> = convRandom([g.channels, g.height, g.width], &rng)
             let c: Tensor<Double> = convRandom([g.colsCount(chunk: 1)], &rng)
             let cols = Tensor<Double>(shape: c.shape), back = Tensor<Double>(shape: x.shape)
-            Double.convIm2col(g, x: x.data, cols: cols.data, ld: g.positions, col0: 0)
-            Double.convCol2im(g, cols: c.data, ld: g.positions, col0: 0, dx: back.data)
+            convIm2col(g, x: x.data, cols: cols.data, ld: g.positions, col0: 0)
+            convCol2im(g, cols: c.data, ld: g.positions, col0: 0, dx: back.data)
             XCTAssertEqual(convDot(cols, c), convDot(x, back), accuracy: 1e-9 * max(1, abs(convDot(cols, c))), "case \(cs)")
         }
     }
@@ -126,8 +126,8 @@ final class ConvTests: XCTestCase {
             let dout: Tensor<Float> = convRandom([n, 4, 6, 5], &rng)
             let yRef = Tensor<Float>(shape: dout.shape), dxRef = Tensor<Float>(shape: x.shape)
             let dwRef = Tensor<Float>(shape: layer.weight.value.shape), dbRef = Tensor<Float>(shape: [4])
-            Float.convForwardReference(g, n: n, x: x.data, weight: layer.weight.value.data, bias: layer.bias.value.data, y: yRef.data)
-            Float.convBackwardReference(g, n: n, x: x.data, weight: layer.weight.value.data, dout: dout.data, dx: dxRef.data,
+            convForwardReference(g, n: n, x: x.data, weight: layer.weight.value.data, bias: layer.bias.value.data, y: yRef.data)
+            convBackwardReference(g, n: n, x: x.data, weight: layer.weight.value.data, dout: dout.data, dx: dxRef.data,
                                         dweight: dwRef.data, dbias: dbRef.data)
             let y = layer.forward(x, mode: .train)
             XCTAssertEqual(y.shape, [n, 4, 6, 5])
@@ -163,10 +163,10 @@ final class ConvTests: XCTestCase {
                 let y = Tensor<Double>(shape: dout.shape), yRef = Tensor<Double>(shape: dout.shape)
                 let dx = Tensor<Double>(shape: x.shape), dxRef = Tensor<Double>(shape: x.shape)
                 dx.fill(7)
-                Double.maxpoolForward(g, planes: planes, x: x.data, y: y.data)
-                Double.maxpoolForwardReference(g, planes: planes, x: x.data, y: yRef.data)
-                Double.maxpoolBackward(g, planes: planes, x: x.data, dout: dout.data, dx: dx.data)
-                Double.maxpoolBackwardReference(g, planes: planes, x: x.data, dout: dout.data, dx: dxRef.data)
+                maxpoolForward(g, planes: planes, x: x.data, y: y.data)
+                maxpoolForwardReference(g, planes: planes, x: x.data, y: yRef.data)
+                maxpoolBackward(g, planes: planes, x: x.data, dout: dout.data, dx: dx.data)
+                maxpoolBackwardReference(g, planes: planes, x: x.data, dout: dout.data, dx: dxRef.data)
                 XCTAssertEqual(y.array, yRef.array, "forward \((planes, h, w, ph, pw, s)) ties \(ties)")
                 XCTAssertEqual(dx.array, dxRef.array, "backward \((planes, h, w, ph, pw, s)) ties \(ties)")
             }
@@ -180,8 +180,8 @@ final class ConvTests: XCTestCase {
             let x = Tensor<Double>(shape: [1, 2, 2], values: [1, 3, 3, 2])
             let d = Tensor<Double>(shape: [1, 1, 1], values: [5])
             let dx = Tensor<Double>(shape: [1, 2, 2])
-            if fast { Double.maxpoolBackward(g, planes: 1, x: x.data, dout: d.data, dx: dx.data) }
-            else { Double.maxpoolBackwardReference(g, planes: 1, x: x.data, dout: d.data, dx: dx.data) }
+            if fast { maxpoolBackward(g, planes: 1, x: x.data, dout: d.data, dx: dx.data) }
+            else { maxpoolBackwardReference(g, planes: 1, x: x.data, dout: d.data, dx: dx.data) }
             XCTAssertEqual(dx.array, [0, 5, 0, 0])
         }
         // Overlapping 1×2 windows, stride 1 on [1 5 2 5 5]: windows pick 5, 5, 5 (first), 5.
