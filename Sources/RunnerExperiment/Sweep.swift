@@ -82,7 +82,7 @@ public enum Sweep {
         // Validate the base alone first so its errors carry plain paths.
         let baseConfig = try ExperimentConfig.resolve(base, defaultName: defaultName)
 
-        var builder = SweepBuilder()
+        var builder = SweepBuilder(base: baseConfig.resolved)
         var arms: [(name: String, overrides: [(path: String, value: JSON)])] = []
         var repeats = 1
         if let sweep, sweep != .null {
@@ -108,7 +108,7 @@ public enum Sweep {
                     guard case .object(let op) = overrides else { throw .wrongType(path: "sweep.arms.\(name)", expected: "an object of \"path\": value", found: overrides.typeName) }
                     var list: [(path: String, value: JSON)] = []
                     for (path, v) in op where path != "//" {
-                        try checkPath(path, at: "sweep.arms.\(name)")
+                        try checkPath(path, at: "sweep.arms.\(name)", base: baseConfig.resolved)
                         if let other = builder.sweptBy[path] {
                             throw .invalidValue(path: "sweep.arms.\(name)", message: "\"\(path)\" is also swept in \(other); an arm setting it would replace every swept value (sweep it in one place only)")
                         }
@@ -144,8 +144,9 @@ public enum Sweep {
                 let seed = trialSeed(experimentSeed: baseConfig.seed, point: seedPoint, repeatIndex: repeatIndex)
                 for arm in arms.isEmpty ? [nil] : arms.map({ Optional($0) }) {
                     var j = base
-                    for (p, v) in point { j = j.setting(path: p.split(separator: ".").map(String.init), to: v) }
-                    for (p, v) in arm?.overrides ?? [] { j = j.setting(path: p.split(separator: ".").map(String.init), to: v) }
+                    for (p, v) in point + (arm?.overrides ?? []) {
+                        if let path = ConfigPath(p) { j = j.setting(path, to: v) }
+                    }
                     let index = trials.count
                     let config: ExperimentConfig
                     do { config = try ExperimentConfig.resolve(j, defaultName: defaultName) }
@@ -166,12 +167,40 @@ public enum Sweep {
                               source: json, dataOverride: dataOverride)
     }
 
-    static func checkPath(_ path: String, at where_: String) throws(ConfigError) {
+    /// Checks that `path` names a sweepable field. Paths into the layer list
+    /// (`model.layers[i].field`) are checked against `base`: the layer must exist and have
+    /// that field.
+    static func checkPath(_ path: String, at where_: String, base: JSON) throws(ConfigError) {
+        if path.contains("[") { return try checkLayerPath(path, at: where_, base: base) }
         guard let f = Schema.field(at: path), path.contains(".") || !["data", "model", "optimizer", "training", "output", "sweep"].contains(path) else {
             throw .unknownKey(path: where_, key: path, suggestion: nearest(path, in: Schema.allPaths))
         }
         if case .section = f.type { throw .invalidValue(path: where_, message: "\"\(path)\" is a section; sweep one of its fields, e.g. \"\(path).\((Schema.field(at: path).flatMap { if case .section(let fs) = $0.type { return fs.first?.name }; return nil }) ?? "")\"") }
         if ["name", "output.dir", "description", "sweep_point", "repeat"].contains(path) { throw .invalidValue(path: where_, message: "\"\(path)\" cannot be swept") }
+    }
+
+    static func checkLayerPath(_ text: String, at where_: String, base: JSON) throws(ConfigError) {
+        guard let path = ConfigPath(text), path.segments.count == 4, path.segments[0] == .key("model"), path.segments[1] == .key("layers"),
+              case .index(let i) = path.segments[2], case .key(let field) = path.segments[3] else {
+            throw .invalidValue(path: where_, message: "\(displayString(text)) is not a path this config has; list indices go only in \"model.layers[i].field\"")
+        }
+        guard case .string("layers")? = base["model"]?["type"] else {
+            throw .invalidValue(path: where_, message: "\"\(text)\" needs model.type \"layers\" (an explicit layer list)")
+        }
+        guard case .array(let layers)? = base["model"]?["layers"], i < layers.count else {
+            let n = { if case .array(let xs)? = base["model"]?["layers"] { return xs.count }; return 0 }()
+            throw .invalidValue(path: where_, message: "\"\(text)\": model.layers has \(n) layer\(n == 1 ? "" : "s") (indices 0–\(max(n - 1, 0)))")
+        }
+        guard case .string(let type)? = layers[i]["type"], let kind = LayerRegistry.kind(named: type) else {
+            throw .invalidValue(path: where_, message: "\"\(text)\": model.layers[\(i)] has no known type")
+        }
+        let fields = kind.fields.map(\.name)
+        if field == "type" { throw .invalidValue(path: where_, message: "\"\(text)\" cannot be swept (a layer's type decides its fields); sweep model.layers instead") }
+        guard fields.contains(field) else {
+            let hint = nearest(field, in: fields).map { " (did you mean \"\($0)\"?)" } ?? ""
+            let has = fields.isEmpty ? "has no fields" : "has " + fields.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw .invalidValue(path: where_, message: "\"\(text)\": model.layers[\(i)] is a \(type), which \(has)\(hint)")
+        }
     }
 
     /// A list of values, or `{"logspace": [a, b, n]}` (numpy's logspace: 10^linspace(a, b, n)),
@@ -268,9 +297,8 @@ public enum Sweep {
 
 /// The value at a dotted path of a JSON object.
 public func lookup(_ json: JSON, _ path: String) -> JSON? {
-    var cur: JSON? = json
-    for part in path.split(separator: ".") { cur = cur?[String(part)] }
-    return cur
+    guard let p = ConfigPath(path) else { return nil }
+    return json[path: p]
 }
 
 extension String {

@@ -28,11 +28,15 @@ public struct SweepBuilder {
     /// Swept paths in summary-column order.
     public internal(set) var columns: [String] = []
     var sweptBy: [String: String] = [:]
+    /// The config without its sweep, resolved (paths into its layer list are checked against it).
+    let base: JSON
+
+    init(base: JSON) { self.base = base }
 
     /// Checks `path` is a sweepable config field and that no other section sweeps it;
     /// `place` (e.g. `sweep.grid`) is where it is written, for messages.
     public mutating func claim(_ path: String, at place: String) throws(ConfigError) {
-        try Sweep.checkPath(path, at: place)
+        try Sweep.checkPath(path, at: place, base: base)
         if let other = sweptBy[path] {
             throw .invalidValue(path: place, message: "\"\(path)\" is also swept in \(other); sweep each path in one place only")
         }

@@ -50,6 +50,37 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(Set(p.trials.map(\.id)).count, p.trials.count)
     }
 
+    /// Sweep and arm paths into the layer list (`model.layers[i].field`), validated against
+    /// the layer at that index.
+    func testPathsIntoLayerLists() throws {
+        let layers = #""model": {"type": "layers", "layers": [{"type": "conv", "filters": 4, "size": 3}, {"type": "relu"}, {"type": "maxpool"}, {"type": "dropout", "p": 0.1}, {"type": "affine", "units": 10}]}"#
+        let p = try plan(#"{"data": {"source": "synthetic"}, "# + layers + #", "sweep": {"grid": {"model.layers[0].filters": [4, 8]}, "arms": {"drop": {"model.layers[3].p": 0.5}, "keep": {"model.layers[3].p": 0}}}}"#)
+        XCTAssertEqual(p.trials.count, 4)
+        XCTAssertEqual(p.sweptPaths, ["model.layers[0].filters", "model.layers[3].p"])
+        for t in p.trials {
+            let filters = lookup(t.config.resolved, "model.layers[0].filters"), drop = lookup(t.config.resolved, "model.layers[3].p")
+            XCTAssertEqual(t.parameters.map(\.value), [filters!, drop!])
+        }
+        XCTAssertEqual(p.trials.map { lookup($0.config.resolved, "model.layers[0].filters") }, [.number(4), .number(4), .number(8), .number(8)])
+        XCTAssertEqual(p.trials.map { lookup($0.config.resolved, "model.layers[3].p") }, [.number(0.5), .number(0), .number(0.5), .number(0)])
+        XCTAssertEqual(Set(p.trials.map(\.id)).count, 4)
+
+        func message(_ sweep: String) -> String {
+            do { _ = try plan(#"{"data": {"source": "synthetic"}, "# + layers + #", "sweep": "# + sweep + "}"); return "no error" }
+            catch { return "\(error)" }
+        }
+        XCTAssertEqual(message(#"{"grid": {"model.layers[7].filters": [4]}}"#), #"sweep.grid: "model.layers[7].filters": model.layers has 5 layers (indices 0–4)"#)
+        XCTAssertEqual(message(#"{"grid": {"model.layers[0].filter": [4]}}"#),
+                       #"sweep.grid: "model.layers[0].filter": model.layers[0] is a conv, which has "filters", "size", "height", "width", "stride", "pad" (did you mean "filters"?)"#)
+        XCTAssertEqual(message(#"{"grid": {"model.layers[1].p": [0.1]}}"#), #"sweep.grid: "model.layers[1].p": model.layers[1] is a relu, which has no fields"#)
+        XCTAssertEqual(message(#"{"grid": {"model.layers[0].type": ["affine"]}}"#),
+                       #"sweep.grid: "model.layers[0].type" cannot be swept (a layer's type decides its fields); sweep model.layers instead"#)
+        XCTAssertEqual(message(#"{"grid": {"model.layers[0].filters": [0]}}"#), "sweep trial 0: model.layers[0].filters: must be positive integer, got 0")
+        XCTAssertEqual(message(#"{"grid": {"model.layers[x].filters": [4]}}"#),
+                       #"sweep.grid: "model.layers[x].filters" is not a path this config has; list indices go only in "model.layers[i].field""#)
+        XCTAssertEqual(try? plan(#"{"sweep": {"grid": {"model.layers[0].units": [4]}}}"#).trials.count, nil, "needs model.type layers")
+    }
+
     /// Ids depend on the resolved config only: stable across runs, unchanged by
     /// cosmetic edits (name, description), changed by any numeric setting.
     func testStableIDs() throws {
