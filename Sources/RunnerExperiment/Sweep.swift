@@ -66,7 +66,8 @@ extension ExperimentPlan {
 }
 
 /// Expansion order (documented in the README): grid axes in the order written (the first
-/// varies slowest), then each zip group as one axis, then repeats, then arms innermost, so
+/// varies slowest), then each zip group as one axis, then the random samples (see `SweepKinds`),
+/// then repeats, then arms innermost, so
 /// the arms of one sweep point are adjacent.
 public enum Sweep {
     public static func plan(_ json: JSON, defaultName: String, dataOverride: String? = nil) throws(ConfigError) -> ExperimentPlan {

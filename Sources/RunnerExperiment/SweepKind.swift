@@ -1,12 +1,12 @@
 /// The sweep-kind registry: every section of `sweep` that adds axes to the trial list
-/// (`grid`, `zip`), each declared in its own file as a `SweepKind`. `Sweep.plan` expands the
+/// (`grid`, `zip`, `random`), each declared in its own file as a `SweepKind`. `Sweep.plan` expands the
 /// kinds in this order (each one's axes after the previous one's, the first axis varying
 /// slowest), then repeats, then arms innermost.
 ///
 /// Adding a kind: write its file and add the type to `SweepKinds.all`. Swift has no
 /// load-time hook a file could use to register itself, so that one line is the registration.
 public enum SweepKinds {
-    public static let all: [any SweepKind.Type] = [GridSweep.self, ZipSweep.self]
+    public static let all: [any SweepKind.Type] = [GridSweep.self, ZipSweep.self, RandomSweep.self]
 }
 
 /// A `sweep` section that contributes axes: lists of assignments, one per value of the axis.

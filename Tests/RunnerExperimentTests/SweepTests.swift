@@ -50,6 +50,46 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(Set(p.trials.map(\.id)).count, p.trials.count)
     }
 
+    /// Random search: samples drawn from the experiment seed, the same on every plan; raising
+    /// the sample count keeps the first samples (and their trial ids); combines with arms.
+    func testRandomSearch() throws {
+        func random(_ n: Int, seed: Int = 0) throws -> ExperimentPlan {
+            try plan(#"{"seed": \#(seed), "data": {"source": "synthetic"}, "sweep": {"random": {"samples": \#(n), "space": {"#
+                     + #""optimizer.learning_rate": {"loguniform": [1e-5, 1e-2]}, "model.dropout": {"uniform": [0, 0.7]}, "#
+                     + #""model.hidden_dims": {"choice": [[100], [200, 200]]}, "training.batch_size": {"int_uniform": [25, 200]}}}, "#
+                     + #""arms": {"sgd": {"optimizer.type": "sgd"}, "adam": {"optimizer.type": "adam"}}}}"#)
+        }
+        let a = try random(6), b = try random(6), c = try random(12), other = try random(6, seed: 1)
+        XCTAssertEqual(a.trials.count, 12)
+        XCTAssertEqual(a.trials.map(\.id), b.trials.map(\.id), "the same list on every plan")
+        XCTAssertEqual(Array(c.trials.map(\.id).prefix(12)), a.trials.map(\.id), "more samples keep the first ones")
+        XCTAssertNotEqual(other.trials.map(\.id), a.trials.map(\.id), "the experiment seed draws other samples")
+        XCTAssertEqual(a.sweptPaths, ["optimizer.learning_rate", "model.dropout", "model.hidden_dims", "training.batch_size", "optimizer.type"])
+        for t in c.trials {
+            let r = t.config.resolved
+            guard case .number(let lr)? = lookup(r, "optimizer.learning_rate"), case .number(let p)? = lookup(r, "model.dropout"),
+                  case .number(let batch)? = lookup(r, "training.batch_size") else { return XCTFail("missing values") }
+            XCTAssertTrue(lr >= 1e-5 && lr <= 1e-2 && p >= 0 && p < 0.7 && batch >= 25 && batch <= 200 && batch == batch.rounded(), "\(lr) \(p) \(batch)")
+            XCTAssertTrue([JSON.array([.number(100)]), .array([.number(200), .number(200)])].contains(lookup(r, "model.hidden_dims")!))
+        }
+        XCTAssertEqual(Set(c.trials.map { lookup($0.config.resolved, "model.hidden_dims")!.compact }).count, 2, "12 samples use both choices")
+        // The arms of one sample share its values (and its seed).
+        XCTAssertEqual(a.trials[0].parameters.prefix(4).map(\.value), a.trials[1].parameters.prefix(4).map(\.value))
+        XCTAssertEqual(a.trials[0].seed, a.trials[1].seed)
+
+        func message(_ sweep: String) -> String {
+            do { _ = try plan(#"{"sweep": "# + sweep + "}"); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message(#"{"random": {"samples": 3, "space": {"model.reg": {"loguniforn": [1, 2]}}}}"#),
+                       #"sweep.random.space.model.reg: unknown key "loguniforn" (did you mean "loguniform"?)"#)
+        XCTAssertEqual(message(#"{"random": {"samples": 3, "space": {"model.reg": {"loguniform": [0, 2]}}}}"#),
+                       "sweep.random.space.model.reg.loguniform: needs a positive low end, got 0")
+        XCTAssertEqual(message(#"{"grid": {"model.reg": [0, 1]}, "random": {"samples": 3, "space": {"model.reg": {"uniform": [0, 2]}}}}"#),
+                       #"sweep.random.space: "model.reg" is also swept in sweep.grid; sweep each path in one place only"#)
+        XCTAssertEqual(message(#"{"random": {"samples": 0, "space": {"model.reg": {"uniform": [0, 2]}}}}"#),
+                       "sweep.random.samples: expected a positive integer (at most 100000), found an integer")
+    }
+
     /// Sweep and arm paths into the layer list (`model.layers[i].field`), validated against
     /// the layer at that index.
     func testPathsIntoLayerLists() throws {
