@@ -143,5 +143,10 @@ public func writeSweepTables(plan: ExperimentPlan, folder: ResultsFolder) throws
     let maxIt = lossCols.map(\.1.count).max() ?? 0
     try folder.write(csv(["iteration"] + lossCols.map(\.0), (0..<maxIt).map { i in ["\(i + 1)"] + lossCols.map { i < $0.1.count ? $0.1[i] : "" } }),
                      to: "loss.csv")
+    if plan.hasGroups {
+        let (aggregate, paired) = aggregateTables(plan: plan, records: records)
+        try folder.write(aggregate, to: "aggregate.csv")
+        if let paired { try folder.write(paired, to: "paired.csv") }
+    }
     return (complete, missing)
 }

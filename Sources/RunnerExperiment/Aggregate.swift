@@ -1,0 +1,148 @@
+import Foundation
+
+// Exports over repeats and arms, from the trial records (see `TrialRecord`):
+//   aggregate.csv  one row per sweep point and arm: the swept values, n, and for each summary
+//                  metric its mean, sample standard deviation (n − 1) and 95% interval
+//                  (Student t: mean ± t₀.₉₇₅,ₙ₋₁ · s/√n)
+//   paired.csv     per sweep point, each arm's difference from the first arm (trials paired
+//                  by repeat, which share their seed), with its mean and 95% interval
+// Only finished trials count (a diverged or failed trial has no comparable numbers).
+
+/// The metrics summarised, as named in summary.csv.
+let aggregateMetrics: [(name: String, value: @Sendable (TrialRecord) -> Double?)] = [
+    ("final_train_acc", { $0.epochs.last?.trainAccuracy }),
+    ("final_val_acc", { $0.epochs.last?.valAccuracy }),
+    ("best_train_acc", { $0.epochs.map(\.trainAccuracy).max() }),
+    ("best_val_acc", { $0.bestValAccuracy }),
+    ("test_acc", { $0.testAccuracy }),
+    ("final_loss", { $0.finalLoss.isFinite ? $0.finalLoss : nil }),
+]
+
+/// Mean, sample standard deviation and 95% Student-t interval of `xs` (nil fields when
+/// there are too few values: no deviation or interval for one value).
+public struct IntervalEstimate: Equatable, Sendable {
+    public let n: Int
+    public let mean: Double?
+    public let std: Double?
+    public let low: Double?
+    public let high: Double?
+
+    public init(_ xs: [Double]) {
+        n = xs.count
+        guard n > 0 else { mean = nil; std = nil; low = nil; high = nil; return }
+        let m = xs.reduce(0, +) / Double(n)
+        mean = m
+        guard n > 1 else { std = nil; low = nil; high = nil; return }
+        let s = (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)).squareRoot()
+        std = s
+        let h = studentTQuantile(0.975, degreesOfFreedom: n - 1) * s / Double(n).squareRoot()
+        low = m - h; high = m + h
+    }
+}
+
+/// The `p` quantile of Student's t distribution with `df` degrees of freedom (p in (0.5, 1)),
+/// by bisection on the CDF `1 − ½·I_{df/(df+t²)}(df/2, ½)`; accurate to ~1e-12.
+public func studentTQuantile(_ p: Double, degreesOfFreedom df: Int) -> Double {
+    let v = Double(df)
+    func cdf(_ t: Double) -> Double { 1 - 0.5 * regularizedIncompleteBeta(v / (v + t * t), a: v / 2, b: 0.5) }
+    var lo = 0.0, hi = 1.0
+    while cdf(hi) < p { hi *= 2 }
+    for _ in 0..<200 {
+        let mid = (lo + hi) / 2
+        if cdf(mid) < p { lo = mid } else { hi = mid }
+        if hi - lo < 1e-14 * max(1, hi) { break }
+    }
+    return (lo + hi) / 2
+}
+
+/// I_x(a, b), the regularized incomplete beta function (continued fraction, Lentz's method).
+func regularizedIncompleteBeta(_ x: Double, a: Double, b: Double) -> Double {
+    if x <= 0 { return 0 }
+    if x >= 1 { return 1 }
+    let logBeta: Double = lgamma(a + b) - lgamma(a) - lgamma(b)
+    let lnFront: Double = logBeta + a * log(x) + b * log(1 - x)
+    if x > (a + 1) / (a + b + 2) { return 1 - regularizedIncompleteBeta(1 - x, a: b, b: a) }
+    let tiny = 1e-300
+    var c = 1.0, d = 1 - (a + b) * x / (a + 1)
+    if abs(d) < tiny { d = tiny }
+    d = 1 / d
+    var f = d
+    for m in 1...300 {
+        let m = Double(m)
+        let even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        d = 1 + even * d; if abs(d) < tiny { d = tiny }; c = 1 + even / c; if abs(c) < tiny { c = tiny }
+        d = 1 / d; f *= d * c
+        let odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        d = 1 + odd * d; if abs(d) < tiny { d = tiny }; c = 1 + odd / c; if abs(c) < tiny { c = tiny }
+        d = 1 / d
+        let delta = d * c
+        f *= delta
+        if abs(delta - 1) < 1e-15 { break }
+    }
+    return exp(lnFront) * f / a
+}
+
+extension ExperimentPlan {
+    /// Whether the aggregate exports apply: repeats or arms.
+    var hasGroups: Bool { sweptPaths.contains("repeat") || trials.contains { $0.arm != nil } }
+
+    /// The sweep point's columns (everything swept except the repeat index).
+    var pointColumns: [String] { sweptPaths.filter { $0 != "repeat" } }
+}
+
+/// aggregate.csv and paired.csv of `plan` from `records` (plan order), as CSV texts.
+func aggregateTables(plan: ExperimentPlan, records: [TrialRecord]) -> (aggregate: String, paired: String?) {
+    let trialByIndex = Dictionary(uniqueKeysWithValues: plan.trials.map { ($0.index, $0) })
+    let finished = records.filter { $0.status == .finished }
+    func pointKey(_ t: TrialPlan) -> String { JSON.array(t.point.map { .array([.string($0.path), $0.value]) }).compact }
+    func cells(_ t: TrialPlan) -> [String] {
+        plan.pointColumns.map { c in cellValue(t.parameters.first { $0.path == c }?.value ?? .null) }
+    }
+    func stats(_ e: IntervalEstimate) -> [String] { [e.mean, e.std, e.low, e.high].map { $0.map { "\($0)" } ?? "" } }
+
+    // One row per (point, arm), in plan order of first appearance.
+    var groups: [(key: String, trial: TrialPlan, records: [TrialRecord])] = []
+    for t in plan.trials {
+        let key = pointKey(t) + "|" + (t.arm ?? "")
+        if !groups.contains(where: { $0.key == key }) { groups.append((key, t, [])) }
+    }
+    for r in finished {
+        guard let t = trialByIndex[r.index], let g = groups.firstIndex(where: { $0.key == pointKey(t) + "|" + (t.arm ?? "") }) else { continue }
+        groups[g].records.append(r)
+    }
+    let header = plan.pointColumns + ["arm", "n"] + aggregateMetrics.flatMap { m in ["_mean", "_std", "_ci95_low", "_ci95_high"].map { m.name + $0 } }
+    let rows = groups.map { g in
+        cells(g.trial) + [g.trial.arm ?? "", "\(g.records.count)"] + aggregateMetrics.flatMap { m in stats(IntervalEstimate(g.records.compactMap(m.value))) }
+    }
+    let aggregate = csv(header, rows)
+
+    // Paired differences from the first arm, matched by repeat.
+    var arms: [String] = []
+    for t in plan.trials { if let a = t.arm, !arms.contains(a) { arms.append(a) } }
+    guard arms.count > 1 else { return (aggregate, nil) }
+    var pairedRows: [[String]] = []
+    var points: [(key: String, trial: TrialPlan)] = []
+    for t in plan.trials where !points.contains(where: { $0.key == pointKey(t) }) { points.append((pointKey(t), t)) }
+    let recordByIndex = Dictionary(uniqueKeysWithValues: finished.map { ($0.index, $0) })
+    for (key, first) in points {
+        let atPoint = plan.trials.filter { pointKey($0) == key }
+        for arm in arms.dropFirst() {
+            var diffs: [[Double]] = Array(repeating: [], count: aggregateMetrics.count)
+            var n = 0
+            for base in atPoint where base.arm == arms[0] {
+                guard let other = atPoint.first(where: { $0.arm == arm && $0.repeatIndex == base.repeatIndex }),
+                      let rb = recordByIndex[base.index], let ro = recordByIndex[other.index] else { continue }
+                n += 1
+                for (k, m) in aggregateMetrics.enumerated() {
+                    if let a = m.value(ro), let b = m.value(rb) { diffs[k].append(a - b) }
+                }
+            }
+            pairedRows.append(cells(first) + [arm, arms[0], "\(n)"] + diffs.flatMap { d -> [String] in
+                let e = IntervalEstimate(d)
+                return [e.mean, e.low, e.high].map { $0.map { "\($0)" } ?? "" }
+            })
+        }
+    }
+    let pairedHeader = plan.pointColumns + ["arm", "minus_arm", "n"] + aggregateMetrics.flatMap { m in ["_diff_mean", "_diff_ci95_low", "_diff_ci95_high"].map { m.name + $0 } }
+    return (aggregate, csv(pairedHeader, pairedRows))
+}
