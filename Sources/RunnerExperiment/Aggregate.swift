@@ -86,8 +86,9 @@ extension ExperimentPlan {
     /// Whether the aggregate exports apply: repeats or arms.
     var hasGroups: Bool { sweptPaths.contains("repeat") || trials.contains { $0.arm != nil } }
 
-    /// The sweep point's columns (everything swept except the repeat index).
-    var pointColumns: [String] { sweptPaths.filter { $0 != "repeat" } }
+    /// The sweep point's columns: the paths of grid, zip and random axes (not the repeat
+    /// index, nor the fields only arms set: the arm column stands for those).
+    var pointColumns: [String] { trials.first?.point.map(\.path) ?? [] }
 }
 
 /// aggregate.csv and paired.csv of `plan` from `records` (plan order), as CSV texts.
