@@ -44,6 +44,7 @@ public struct CLI: Sendable {
         case "slurm": return try slurm(o)
         case "init": return try initCommand(o)
         case "plot": return try plot(o)
+        case "status": return try status(o)
         default:
             if o.positional.isEmpty { say(CommandSpec.mainHelp); return 2 }
             return try run(o)
@@ -261,6 +262,24 @@ public struct CLI: Sendable {
         for s in failed { say("failed: t\(s.index) \(s.message)  →  runner run \(config)\(data) --trial \(s.index)") }
         if complete.count > 0 { say(bestTrialsTable(complete)) }
         return missing.isEmpty && failed.isEmpty ? 0 : 1
+    }
+
+    public func status(_ o: Invocation) throws -> Int32 {
+        try requireProcessDirectory(o)
+        guard o.positional.count <= 1 else { throw UsageError("usage: runner status [RESULTS]") }
+        let root = o.positional.first ?? "results"
+        let list = experimentStatuses(under: root)
+        guard !list.isEmpty else { say("no experiments in \(root)"); return 0 }
+        var rows = [["experiment", "trials", "finished", "diverged", "failed", "remaining", "best val", "best trial"]]
+        for s in list {
+            if let p = s.problem { rows.append([s.name, "-", "-", "-", "-", "-", "-", "unreadable: \(p)"]); continue }
+            let best = s.best.map { b in trialLabel(index: b.index, arm: b.arm, parameters: b.parameters) } ?? "-"
+            rows.append([s.name, "\(s.total)", "\(s.finished)", "\(s.diverged)", "\(s.failed)", "\(s.remaining)",
+                         s.best?.bestValAcc.map { String(format: "%.3f", $0) } ?? "-", best])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for r in rows { say(r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)) }
+        return 0
     }
 
     public func plot(_ o: Invocation) throws -> Int32 {

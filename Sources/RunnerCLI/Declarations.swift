@@ -108,6 +108,12 @@ extension CommandSpec {
                     arm) and plots.gp (the same figures with gnuplot: `gnuplot RESULTS_DIR/plots.gp`)
                     from the CSVs in RESULTS_DIR. `runner run` does this at the end of every run.
                     """),
+        CommandSpec("status", operands: "[RESULTS]", summary: "list the experiments in a results folder and where each stands",
+                    description: """
+                    Lists every experiment in RESULTS (default: results; or one results folder): trials
+                    finished, diverged, failed and remaining (not run yet or interrupted), and the
+                    finished trial with the best validation accuracy. Reads only; writes nothing.
+                    """),
         CommandSpec("init", operands: "NAME", summary: "write a commented starting config",
                     description: """
                     Writes NAME.json (in the current folder) with every field, its default and a comment;

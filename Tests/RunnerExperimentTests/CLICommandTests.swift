@@ -21,6 +21,28 @@ func runnerInProcess(_ args: [String], cwd: String? = nil, env: [String: String]
 final class CLICommandTests: XCTestCase {
     let sample = repoRoot + "/configs/fc_sample.json"
 
+    /// `runner status`: every experiment under a folder, with its counts and best trial.
+    func testStatus() throws {
+        let d = tempDir("status")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let plan = try Sweep.plan(JSON.parse("""
+            {"name": "st", "output": {"dir": "\(d)"}, "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
+             "model": {"hidden_dims": [8]}, "training": {"num_epochs": 1, "batch_size": 20},
+             "sweep": {"grid": {"model.reg": [0, 0.1, 0.2]}}}
+            """), defaultName: "st")
+        var options = RunOptions(jobs: 1)
+        options.selection = .shard(index: 0, count: 2, source: "test")   // trials 0 and 2 only
+        _ = try runExperiment(plan, options: options, cache: DataCache()) { _ in }
+        let all = runnerInProcess(["status", d])
+        XCTAssertEqual(all.code, 0, all.stderr)
+        let lines = all.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        XCTAssertEqual(lines.first, ["experiment", "trials", "finished", "diverged", "failed", "remaining", "best", "val", "best", "trial"])
+        XCTAssertEqual(Array(lines[1].prefix(6)), ["st", "3", "2", "0", "0", "1"], all.stdout)
+        XCTAssertEqual(runnerInProcess(["status", d + "/st"]).stdout, all.stdout, "a results folder itself")
+        XCTAssertEqual(runnerInProcess(["status", d + "/nothing-here"]).stdout, "no experiments in \(d)/nothing-here\n")
+        XCTAssertEqual(runnerInProcess(["status", "a", "b"]).stderr, "error: usage: runner status [RESULTS]\n")
+    }
+
     func testParsedInvocation() throws {
         let o = try parseCommandLine(["x.json", "--jobs=3", "-q", "--data", "d", "--fresh=yes"])
         XCTAssertEqual(o, Invocation(command: "run", positional: ["x.json"], values: ["--jobs": "3", "--data": "d"], flags: ["--quiet", "--fresh"]))
@@ -77,8 +99,8 @@ final class CLICommandTests: XCTestCase {
             (["plot", "a", "b"], 2, "error: usage: runner plot RESULTS_DIR\n"),
             (["plot", "/nonexistent-results"], 2, "error: /nonexistent-results is not a results folder (no summary.csv)\n"),
             (["init"], 2, "error: usage: runner init NAME\n"),
-            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, init, help, or: runner help config)\n"),
-            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, init, help, or: runner help config)\n"),
+            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, status, init, help, or: runner help config)\n"),
+            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, status, init, help, or: runner help config)\n"),
             (["nope.json"], 2, "config error: cannot read config nope.json: no such file\n"),
             (["version"], 2, "config error: cannot read config version: no such file\n"),
         ]
