@@ -92,53 +92,55 @@ extension ExperimentPlan {
 }
 
 /// aggregate.csv and paired.csv of `plan` from `records` (plan order), as CSV texts.
+/// One pass over the trials, grouped by dictionaries: O(trials).
 func aggregateTables(plan: ExperimentPlan, records: [TrialRecord]) -> (aggregate: String, paired: String?) {
-    let trialByIndex = Dictionary(uniqueKeysWithValues: plan.trials.map { ($0.index, $0) })
-    let finished = records.filter { $0.status == .finished }
+    let finished = Dictionary(records.filter { $0.status == .finished }.map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
     func pointKey(_ t: TrialPlan) -> String { JSON.array(t.point.map { .array([.string($0.path), $0.value]) }).compact }
     func cells(_ t: TrialPlan) -> [String] {
         plan.pointColumns.map { c in cellValue(t.parameters.first { $0.path == c }?.value ?? .null) }
     }
     func stats(_ e: IntervalEstimate) -> [String] { [e.mean, e.std, e.low, e.high].map { $0.map { "\($0)" } ?? "" } }
 
-    // One row per (point, arm), in plan order of first appearance.
-    var groups: [(key: String, trial: TrialPlan, records: [TrialRecord])] = []
+    // Trials by point (in plan order of first appearance), and arms in plan order.
+    var points: [(key: String, trials: [TrialPlan])] = []
+    var pointAt: [String: Int] = [:]
+    var arms: [String] = []
     for t in plan.trials {
-        let key = pointKey(t) + "|" + (t.arm ?? "")
-        if !groups.contains(where: { $0.key == key }) { groups.append((key, t, [])) }
+        let key = pointKey(t)
+        if let k = pointAt[key] { points[k].trials.append(t) } else { pointAt[key] = points.count; points.append((key, [t])) }
+        if let a = t.arm, !arms.contains(a) { arms.append(a) }
     }
-    for r in finished {
-        guard let t = trialByIndex[r.index], let g = groups.firstIndex(where: { $0.key == pointKey(t) + "|" + (t.arm ?? "") }) else { continue }
-        groups[g].records.append(r)
-    }
+    let armNames: [String?] = arms.isEmpty ? [nil] : arms.map { Optional($0) }
+
+    // aggregate.csv: one row per (point, arm).
     let header = plan.pointColumns + ["arm", "n"] + aggregateMetrics.flatMap { m in ["_mean", "_std", "_ci95_low", "_ci95_high"].map { m.name + $0 } }
-    let rows = groups.map { g in
-        cells(g.trial) + [g.trial.arm ?? "", "\(g.records.count)"] + aggregateMetrics.flatMap { m in stats(IntervalEstimate(g.records.compactMap(m.value))) }
+    var rows: [[String]] = []
+    for p in points {
+        for arm in armNames {
+            let group = p.trials.filter { $0.arm == arm }
+            guard let first = group.first else { continue }
+            let rs = group.compactMap { finished[$0.index] }
+            rows.append(cells(first) + [arm ?? "", "\(rs.count)"] + aggregateMetrics.flatMap { m in stats(IntervalEstimate(rs.compactMap(m.value))) })
+        }
     }
     let aggregate = csv(header, rows)
 
-    // Paired differences from the first arm, matched by repeat.
-    var arms: [String] = []
-    for t in plan.trials { if let a = t.arm, !arms.contains(a) { arms.append(a) } }
+    // paired.csv: each arm minus the first, matched by repeat (the pair shares its seed).
     guard arms.count > 1 else { return (aggregate, nil) }
     var pairedRows: [[String]] = []
-    var points: [(key: String, trial: TrialPlan)] = []
-    for t in plan.trials where !points.contains(where: { $0.key == pointKey(t) }) { points.append((pointKey(t), t)) }
-    let recordByIndex = Dictionary(uniqueKeysWithValues: finished.map { ($0.index, $0) })
-    for (key, first) in points {
-        let atPoint = plan.trials.filter { pointKey($0) == key }
+    for p in points {
+        let baseByRepeat = Dictionary(p.trials.filter { $0.arm == arms[0] }.map { ($0.repeatIndex ?? -1, $0) }, uniquingKeysWith: { a, _ in a })
         for arm in arms.dropFirst() {
             var diffs: [[Double]] = Array(repeating: [], count: aggregateMetrics.count)
             var n = 0
-            for base in atPoint where base.arm == arms[0] {
-                guard let other = atPoint.first(where: { $0.arm == arm && $0.repeatIndex == base.repeatIndex }),
-                      let rb = recordByIndex[base.index], let ro = recordByIndex[other.index] else { continue }
+            for other in p.trials where other.arm == arm {
+                guard let base = baseByRepeat[other.repeatIndex ?? -1], let rb = finished[base.index], let ro = finished[other.index] else { continue }
                 n += 1
                 for (k, m) in aggregateMetrics.enumerated() {
                     if let a = m.value(ro), let b = m.value(rb) { diffs[k].append(a - b) }
                 }
             }
-            pairedRows.append(cells(first) + [arm, arms[0], "\(n)"] + diffs.flatMap { d -> [String] in
+            pairedRows.append(cells(p.trials[0]) + [arm, arms[0], "\(n)"] + diffs.flatMap { d -> [String] in
                 let e = IntervalEstimate(d)
                 return [e.mean, e.low, e.high].map { $0.map { "\($0)" } ?? "" }
             })
