@@ -256,12 +256,11 @@ public struct ResultsFolder: Sendable {
         }
         var left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
         // A claim file nobody holds is the runner's too; one held belongs to a live run.
-        if left == [TrialClaim.fileName], pathKind(dir + "/" + TrialClaim.fileName) == .file {
-            let fd = open(dir + "/" + TrialClaim.fileName, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
-            if fd >= 0 {
-                if flock(fd, LOCK_EX | LOCK_NB) == 0 { unlink(dir + "/" + TrialClaim.fileName); left = [] }
-                close(fd)
-            }
+        if left == [TrialClaim.fileName], pathKind(dir + "/" + TrialClaim.fileName) == .file,
+           let lock = try? FileLock.acquire(self, relative + "/" + TrialClaim.fileName, wait: false) {
+            unlink(dir + "/" + TrialClaim.fileName)
+            lock.release()
+            left = []
         }
         if left.isEmpty { rmdir(dir) }
         return left.filter { $0 != TrialClaim.fileName }
@@ -291,35 +290,36 @@ public struct ResultsFolder: Sendable {
     }
 }
 
-/// Exclusive claim of one trial by one process: an advisory lock (`flock`) on
-/// `trials/<id>/.claim`, which records its owner (host, process id, time) for people. The
-/// kernel drops the lock when the owner exits in any way (kill -9 included), so a claim is
-/// never stale; on a shared file system (NFS) `flock` is a network lock on Linux.
-public final class TrialClaim: @unchecked Sendable {
-    public static let fileName = ".claim"
+/// An exclusive advisory lock (`flock`) on a file of the results folder. The kernel drops it
+/// when the owner exits in any way (kill -9 included), so a lock is never stale; on a shared
+/// file system (NFS) `flock` is a network lock on Linux. Released by `release()` or deinit.
+public final class FileLock: @unchecked Sendable {
     private var fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
 
-    /// Takes the claim of trial folder `relative` without waiting; nil when another
-    /// process holds it. Throws when the claim file cannot be created.
-    public static func take(_ folder: ResultsFolder, trial relative: String) throws(FileError) -> TrialClaim? {
-        let path = try folder.checked(relative + "/" + fileName, create: true)
+    /// Locks `relative` (created when missing). With `wait`, blocks until it is free;
+    /// without, returns nil when another process holds it.
+    static func acquire(_ folder: ResultsFolder, _ relative: String, wait: Bool) throws(FileError) -> FileLock? {
+        let path = try folder.checked(relative, create: true)
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError("claim the trial folder", folder.shown((path as NSString).deletingLastPathComponent), errno: errno) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard fd >= 0 else { throw FileError("lock", folder.shown(path), errno: errno) }
+        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
             let code = errno
+            if code == EINTR { continue }
             close(fd)
-            if code == EWOULDBLOCK || code == EAGAIN { return nil }
+            if !wait, code == EWOULDBLOCK || code == EAGAIN { return nil }
             throw FileError("lock", folder.shown(path), errno: code)
         }
-        let owner = "host \(hostTag)\npid \(getpid())\nsince \(ISO8601DateFormatter().string(from: Date()))\n"
-        _ = ftruncate(fd, 0)
-        _ = owner.withCString { pwrite(fd, $0, strlen($0), 0) }
-        return TrialClaim(fd: fd)
+        return FileLock(fd: fd)
     }
 
-    /// Gives the claim up (also happens when the process ends).
+    /// Replaces the lock file's content (a note for people: who holds it).
+    func note(_ text: String) {
+        _ = ftruncate(fd, 0)
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
+    }
+
     public func release() {
         guard fd >= 0 else { return }
         close(fd)
@@ -329,29 +329,23 @@ public final class TrialClaim: @unchecked Sendable {
     deinit { release() }
 }
 
-/// The experiment-wide lock (`flock` on `.lock` in the results folder), held while the sweep
-/// tables are rebuilt so that processes sharing the folder take turns.
-public final class ExperimentLock: @unchecked Sendable {
-    private var fd: Int32
+/// Exclusive claim of one trial by one process: a `FileLock` on `trials/<id>/.claim`, which
+/// records its owner (host, process id, time) for people.
+public enum TrialClaim {
+    public static let fileName = ".claim"
 
-    /// Waits for the lock.
-    public init(_ folder: ResultsFolder) throws(FileError) {
-        let path = try folder.checked(".lock", create: true)
-        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError("lock", folder.shown(path), errno: errno) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            let code = errno
-            close(fd); fd = -1
-            throw FileError("lock", folder.shown(path), errno: code)
-        }
+    /// Takes the claim of trial folder `relative` without waiting; nil when another
+    /// process holds it. Throws when the claim file cannot be created.
+    public static func take(_ folder: ResultsFolder, trial relative: String) throws(FileError) -> FileLock? {
+        guard let lock = try FileLock.acquire(folder, relative + "/" + fileName, wait: false) else { return nil }
+        lock.note("host \(hostTag)\npid \(getpid())\nsince \(ISO8601DateFormatter().string(from: Date()))\n")
+        return lock
     }
+}
 
-    public func release() {
-        guard fd >= 0 else { return }
-        close(fd)
-        fd = -1
-    }
-
-    deinit { release() }
+/// The experiment-wide lock on `.lock` in the results folder, held while the sweep tables
+/// are rebuilt so that processes sharing the folder take turns. Waits for it.
+public func experimentLock(_ folder: ResultsFolder) throws(FileError) -> FileLock {
+    guard let lock = try FileLock.acquire(folder, ".lock", wait: true) else { throw FileError("lock", folder.display(".lock"), "not acquired") }
+    return lock
 }

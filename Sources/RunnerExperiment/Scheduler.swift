@@ -125,12 +125,12 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
             defer { group.leave() }
             defer { shared.workerDone() }
             while let (t, wait) = shared.take() {
-                let claim: TrialClaim
+                let claim: FileLock
                 do {
                     guard let c = try waitForClaim(t, folder: folder, wait: wait, context: context) else { shared.postpone(t); continue }
                     claim = c
                 } catch {
-                    shared.record(failed(t, "\(error)")); onEvent(.finished(t, failed(t, "\(error)"))); continue
+                    let s = failed(t, "\(error)"); shared.record(s); onEvent(.finished(t, s)); continue
                 }
                 defer { claim.release() }
                 folder.removeStaleTemporaries(in: TrialFiles(id: t.id).directory)
@@ -156,7 +156,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                 if result.status != .interrupted {   // failed trials are recorded too (a rerun retries them)
                     do { summary = try writeTrial(t, result: result, folder: folder) }
                     catch {
-                        // Not complete: its summary (the completion mark) is not there.
+                        // Not complete: its record (the completion mark) must not be there.
                         _ = try? folder.removeRunnerFiles(["record.json"], in: TrialFiles(id: t.id).directory)
                         summary.status = .failed
                         summary.message = "\(error)"
@@ -184,7 +184,7 @@ func failed(_ t: TrialPlan, _ message: String) -> TrialSummary {
 
 /// Claims `t`: at once (nil when another process holds it) or, with `wait`, polling until
 /// the other process lets go (it finished, failed or died) or Ctrl-C.
-func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool, context: ComputeContext) throws(FileError) -> TrialClaim? {
+func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool, context: ComputeContext) throws(FileError) -> FileLock? {
     while true {
         if let c = try TrialClaim.take(folder, trial: TrialFiles(id: t.id).directory) { return c }
         if !wait || context.isCancelled { return nil }
@@ -211,7 +211,7 @@ func staleTrialFolders(_ plan: ExperimentPlan, folder: ResultsFolder) -> [String
 /// `writeSweepTables` under the experiment's table lock, so processes sharing the folder
 /// write the tables one after the other and the last one sees every trial.
 public func writeSweepTablesLocked(plan: ExperimentPlan, folder: ResultsFolder) throws(FileError) -> (complete: [TrialSummary], missing: [TrialPlan]) {
-    let lock = try ExperimentLock(folder)
+    let lock = try experimentLock(folder)
     defer { lock.release() }
     return try writeSweepTables(plan: plan, folder: folder)
 }

@@ -292,7 +292,7 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
             }
             guard let fs = Schema.layerFields[t] else {
                 let hint = nearest(t, in: Array(Schema.layerFields.keys)).map { " (did you mean \"\($0)\"?)" } ?? ""
-                throw .invalidValue(path: "\(lp).type", message: "unknown layer type \"\(t)\"\(hint)")
+                throw .invalidValue(path: "\(lp).type", message: "unknown layer type \(displayString(t))\(hint)")
             }
             for f in fs where f.defaultValue == .null && !isOptional(f.type) && layer[f.name] == nil {
                 throw .invalidValue(path: "\(lp).\(f.name)", message: "\(t) needs \"\(f.name)\" (\(f.doc))")

@@ -79,7 +79,7 @@ public struct SlurmScripts: Sendable {
     public init(plan: ExperimentPlan, runner: String, configPath: String, workingDirectory: String,
                 partition: String?, time: String?, cpusPerTask: Int, maxParallel: Int?, dataOverride: String?) throws(ConfigError) {
         func word(_ value: String, _ what: String) throws(ConfigError) -> String {
-            guard !value.isEmpty, value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._+:,@=-".unicodeScalars.contains($0)) }) else {
+            guard isPlainWord(value) else {
                 throw .invalidValue(path: what, message: "\(displayString(value)) cannot be written into an #SBATCH line (only letters, digits and /._+:,@=- are safe there); use a plain name or path")
             }
             return value
@@ -118,6 +118,11 @@ public struct SlurmScripts: Sendable {
 /// One shell word: plain when it is made of safe ASCII characters only, otherwise in single
 /// quotes (inside which a shell expands nothing), with each `'` written as `'\''`.
 public func shellQuote(_ s: String) -> String {
-    let plain = !s.isEmpty && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._-+=:,@".unicodeScalars.contains($0)) }
-    return plain ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    isPlainWord(s) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// Non-empty and only ASCII letters, digits and `/._-+=:,@`: safe unquoted in a shell word
+/// and in an `#SBATCH` line.
+func isPlainWord(_ s: String) -> Bool {
+    !s.isEmpty && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/._-+=:,@".unicodeScalars.contains($0)) }
 }

@@ -186,21 +186,21 @@ public enum Sweep {
             throw .invalidValue(path: where_, message: "\(displayString(text)) is not a path this config has; list indices go only in \"model.layers[i].field\"")
         }
         guard case .string("layers")? = base["model"]?["type"] else {
-            throw .invalidValue(path: where_, message: "\"\(text)\" needs model.type \"layers\" (an explicit layer list)")
+            throw .invalidValue(path: where_, message: "\(displayString(text)) needs model.type \"layers\" (an explicit layer list)")
         }
         guard case .array(let layers)? = base["model"]?["layers"], i < layers.count else {
             let n = { if case .array(let xs)? = base["model"]?["layers"] { return xs.count }; return 0 }()
-            throw .invalidValue(path: where_, message: "\"\(text)\": model.layers has \(n) layer\(n == 1 ? "" : "s") (indices 0–\(max(n - 1, 0)))")
+            throw .invalidValue(path: where_, message: "\(displayString(text)): model.layers has \(n) layer\(n == 1 ? "" : "s") (indices 0–\(max(n - 1, 0)))")
         }
         guard case .string(let type)? = layers[i]["type"], let kind = LayerRegistry.kind(named: type) else {
-            throw .invalidValue(path: where_, message: "\"\(text)\": model.layers[\(i)] has no known type")
+            throw .invalidValue(path: where_, message: "\(displayString(text)): model.layers[\(i)] has no known type")
         }
         let fields = kind.fields.map(\.name)
-        if field == "type" { throw .invalidValue(path: where_, message: "\"\(text)\" cannot be swept (a layer's type decides its fields); sweep model.layers instead") }
+        if field == "type" { throw .invalidValue(path: where_, message: "\(displayString(text)) cannot be swept (a layer's type decides its fields); sweep model.layers instead") }
         guard fields.contains(field) else {
             let hint = nearest(field, in: fields).map { " (did you mean \"\($0)\"?)" } ?? ""
             let has = fields.isEmpty ? "has no fields" : "has " + fields.map { "\"\($0)\"" }.joined(separator: ", ")
-            throw .invalidValue(path: where_, message: "\"\(text)\": model.layers[\(i)] is a \(type), which \(has)\(hint)")
+            throw .invalidValue(path: where_, message: "\(displayString(text)): model.layers[\(i)] is a \(type), which \(has)\(hint)")
         }
     }
 
