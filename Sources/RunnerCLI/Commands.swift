@@ -270,11 +270,11 @@ public struct CLI: Sendable {
         let root = o.positional.first ?? "results"
         let list = experimentStatuses(under: root)
         guard !list.isEmpty else { say("no experiments in \(root)"); return 0 }
-        var rows = [["experiment", "trials", "finished", "diverged", "failed", "remaining", "best val", "best trial"]]
+        var rows = [["experiment", "trials", "finished", "stopped", "diverged", "failed", "remaining", "best val", "best trial"]]
         for s in list {
             if let p = s.problem { rows.append([s.name, "-", "-", "-", "-", "-", "-", "unreadable: \(p)"]); continue }
             let best = s.best.map { b in trialLabel(index: b.index, arm: b.arm, parameters: b.parameters) } ?? "-"
-            rows.append([s.name, "\(s.total)", "\(s.finished)", "\(s.diverged)", "\(s.failed)", "\(s.remaining)",
+            rows.append([s.name, "\(s.total)", "\(s.finished)", "\(s.stopped)", "\(s.diverged)", "\(s.failed)", "\(s.remaining)",
                          s.best?.bestValAcc.map { String(format: "%.3f", $0) } ?? "-", best])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }

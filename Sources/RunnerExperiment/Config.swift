@@ -113,6 +113,7 @@ public struct ExperimentConfig: Sendable {
         if case .bool(let b)? = t["shuffle"] { ts.shuffle = b }
         ts.trainAccuracySamples = int(t["train_acc_samples"])
         ts.evalBatchSize = int(t["eval_batch_size"])
+        ts.checkpointEvery = int(t["checkpoint_every"])
         training = ts
         outputDir = str(r["output"]?["dir"])
     }

@@ -37,8 +37,11 @@ public struct TrialFiles: Sendable {
     public var summary: String { directory + "/summary.csv" }
     /// The trial's record (see `TrialRecord`), written last: its presence marks the trial as complete.
     public var record: String { directory + "/record.json" }
+    /// The training state at the last checkpoint (see `CheckpointFile`); removed when the
+    /// trial finishes, kept when the sweep's scheduler stopped it (a larger budget continues it).
+    public var checkpoint: String { directory + "/checkpoint.bin" }
     /// The files the runner writes in a trial folder (the only ones it ever deletes there).
-    public static let runnerFiles = ["record.json", "config.json", "loss.csv", "accuracy.csv", "summary.csv"]
+    public static let runnerFiles = ["record.json", "config.json", "loss.csv", "accuracy.csv", "summary.csv", "checkpoint.bin"]
 }
 
 /// One row of summary.csv (per trial and for the whole sweep).

@@ -200,18 +200,28 @@ public struct ResultsFolder: Sendable {
 
     /// Writes `text` to `relative` atomically (see `writeFileAtomically`).
     public func write(_ text: String, to relative: String) throws(FileError) {
+        try write(Data(text.utf8), to: relative)
+    }
+
+    /// Writes `data` to `relative` atomically (see `writeFileAtomically`).
+    public func write(_ data: Data, to relative: String) throws(FileError) {
         let target = try checked(relative, create: true)
-        do { try writeFileAtomically(Data(text.utf8), to: target) }
+        do { try writeFileAtomically(data, to: target) }
         catch { throw FileError(error.action, shown(target), error.reason) }
     }
 
-    /// Reads `relative` as UTF-8, nil when it is missing, unreadable, or a link out of the folder.
-    public func read(_ relative: String) -> String? {
+    /// Reads `relative` as bytes, nil when it is missing, unreadable, or a link out of the folder.
+    public func readData(_ relative: String) -> Data? {
         guard let p = try? checked(relative, create: false) else { return nil }
         if pathKind(p) == .symlink {
             guard case .success(let t) = resolvedPath(p), contains(t) else { return nil }
         }
-        return try? String(contentsOfFile: p, encoding: .utf8)
+        return FileManager.default.contents(atPath: p)
+    }
+
+    /// Reads `relative` as UTF-8, nil when it is missing, unreadable, or a link out of the folder.
+    public func read(_ relative: String) -> String? {
+        readData(relative).flatMap { String(data: $0, encoding: .utf8) }
     }
 
     /// Names in the folder `relative`, when it is a real folder inside (links are not followed).

@@ -43,15 +43,53 @@ public enum RunEvent: Sendable {
     case finished(TrialPlan, TrialSummary)
 }
 
+/// A trial's checkpoint file (`trials/<id>/checkpoint.bin`, see `CheckpointFile`).
+public struct TrialCheckpoints: Sendable {
+    public let folder: ResultsFolder
+    public let trial: TrialPlan
+    public init(folder: ResultsFolder, trial: TrialPlan) { self.folder = folder; self.trial = trial }
+    var file: String { TrialFiles(id: trial.id).checkpoint }
+
+    /// The saved state, nil when there is none or it is not this trial's (damaged, another
+    /// version): the trial then starts from the beginning.
+    func load<T: Real>(_: T.Type) -> TrainingState<T>? {
+        guard let data = folder.readData(file) else { return nil }
+        return try? CheckpointFile.decode(data, key: trial.id, as: T.self)
+    }
+
+    /// Saves `state` atomically (a kill leaves the previous checkpoint or this one, never half of one).
+    func save<T: Real>(_ state: TrainingState<T>) throws(FileError) {
+        try folder.write(CheckpointFile.encode(state, key: trial.id), to: file)
+    }
+
+    func remove() throws(FileError) { try folder.removeRunnerFiles(["checkpoint.bin"], in: TrialFiles(id: trial.id).directory) }
+}
+
 /// Trains one trial in its config's dtype. Never throws: problems become a `failed` result.
+///
+/// With `checkpoints`, the trial resumes from its checkpoint when there is one that fits and
+/// saves one every `training.checkpoint_every` epochs; `stopAfterEpoch` pauses it at that
+/// epoch (status `stopped`, see `Solver.train`).
 public func runTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContext = ComputeContext(),
+                     checkpoints: TrialCheckpoints? = nil, stopAfterEpoch: Int? = nil,
                      progress: ((TrainingEvent) -> Void)? = nil) -> TrainingResult {
     func go<T: Real>(_: T.Type) -> TrainingResult {
         do {
             let net = try trial.config.makeNetwork(T.self, seed: trial.seed, context: context)
             let opt = Optimizer<T>(settings: trial.config.optimizer, parameters: net.parameters)
             let solver = Solver(network: net, optimizer: opt, data: data, settings: trial.config.training, seed: trial.seed)
-            return solver.train(progress: progress, shouldStop: { context.isCancelled })
+            let saved = checkpoints?.load(T.self).flatMap { solver.canResume(from: $0) ? $0 : nil }
+            var saveError: FileError? = nil
+            var result = solver.train(
+                resumingFrom: saved, stopAfterEpoch: stopAfterEpoch,
+                checkpointEvery: checkpoints == nil ? 0 : trial.config.training.checkpointEvery,
+                onCheckpoint: { state in
+                    do throws(FileError) { try checkpoints?.save(state); saveError = nil } catch { saveError = error }
+                },
+                progress: progress, shouldStop: { context.isCancelled })
+            // A pause must leave its checkpoint behind, or the trial could not go on.
+            if result.status == TrialStatus.stopped, let saveError { result.status = TrialStatus.failed; result.message = "\(saveError)" }
+            return result
         } catch {
             var r = TrainingResult(); r.status = .failed; r.message = "\(error)"; return r
         }
@@ -105,76 +143,150 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         for d in report.staleTrialDirs { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: "trials/" + d) }
         report.staleTrialDirs = staleTrialFolders(plan, folder: folder)
     }
+    let run = TrialRunner(folder: folder, options: options, cache: cache, started: started, onEvent: onEvent)
 
-    var todo: [TrialPlan] = []
-    for t in plan.trials where options.selection.contains(t.index) {
-        if !options.fresh, isTrialComplete(t, folder: folder) {
-            report.skipped += 1
-            onEvent(.skipped(t))
-            continue
+    if let halving = plan.halving {
+        guard options.selection == .all else {
+            throw ConfigError.invalidValue(path: "sweep.scheduler", message: "decides at each rung from every trial's results, so it runs in one job, not in shards")
         }
-        todo.append(t)
-    }
-    let workers = max(1, min(options.jobs, todo.count))
-    let context = options.context
-    let shared = SharedRun(todo: todo, workers: workers, budget: options.jobs, context: context)
-    let group = DispatchGroup()
-    for _ in 0..<workers {
-        group.enter()
-        Thread.detachNewThread {
-            defer { group.leave() }
-            defer { shared.workerDone() }
-            while let (t, wait) = shared.take() {
-                let claim: FileLock
-                do {
-                    guard let c = try waitForClaim(t, folder: folder, wait: wait, context: context) else { shared.postpone(t); continue }
-                    claim = c
-                } catch {
-                    let s = failed(t, "\(error)"); shared.record(s); onEvent(.finished(t, s)); continue
-                }
-                defer { claim.release() }
-                folder.removeStaleTemporaries(in: TrialFiles(id: t.id).directory)
-                // Another process may have finished it in the meantime (or during this run).
-                if finishedElsewhere(t, folder: folder, fresh: options.fresh, since: started) {
-                    shared.recordOther()
-                    onEvent(.skipped(t))
-                    continue
-                }
-                if options.fresh {
-                    do { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: TrialFiles(id: t.id).directory) }
-                    catch { let s = failed(t, "\(error)"); shared.record(s); onEvent(.finished(t, s)); continue }
-                }
-                onEvent(.started(t))
-                var result: TrainingResult
-                do {
-                    let data = try cache.data(for: t.config)
-                    result = runTrial(t, data: data, context: context) { e in onEvent(.progress(t, e)) }
-                } catch {
-                    result = TrainingResult(); result.status = .failed; result.message = "\(error)"
-                }
-                var summary = summarize(t, result: result)
-                if result.status != .interrupted {   // failed trials are recorded too (a rerun retries them)
-                    do { summary = try writeTrial(t, result: result, folder: folder) }
-                    catch {
-                        // Not complete: its record (the completion mark) must not be there.
-                        _ = try? folder.removeRunnerFiles(["record.json"], in: TrialFiles(id: t.id).directory)
-                        summary.status = .failed
-                        summary.message = "\(error)"
-                    }
-                }
-                shared.record(summary)
-                onEvent(.finished(t, summary))
+        if options.fresh {
+            for t in plan.trials { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: TrialFiles(id: t.id).directory) }
+        }
+        // One pass per rung: every trial sent there reaches it, then the rung decides.
+        var alive = plan.trials
+        for rung in halving.rungs {
+            let pause = rung < halving.maxEpochs ? rung : nil
+            let outcome = run.pass(alive, skipping: { halving.reached($0, rung: rung) }, fresh: false, stopAfterEpoch: pause)
+            report.absorb(outcome)
+            if outcome.failed > 0 || options.context.isCancelled || pause == nil { break }
+            var reached: [(index: Int, value: Double)] = []
+            for t in alive {
+                if let r = folder.record(t.id), let v = halving.value(r, at: rung) { reached.append((t.index, v)) }
             }
+            let promoted = Set(halving.promoted(reached))
+            alive = alive.filter { promoted.contains($0.index) }
         }
+    } else {
+        let outcome = run.pass(plan.trials.filter { options.selection.contains($0.index) }, skipping: { $0.isComplete },
+                               fresh: options.fresh, stopAfterEpoch: nil)
+        report.absorb(outcome)
     }
-    group.wait()
-    let results = shared.outcome()
-    report.ran = results.sorted { $0.index < $1.index }
+    report.ran.sort { $0.index < $1.index }
     report.failed = report.ran.filter { $0.status == .failed }
-    report.byOtherProcesses = shared.others
-    report.interrupted = context.isCancelled
+    report.interrupted = options.context.isCancelled
     (report.complete, report.missing) = try writeSweepTablesLocked(plan: plan, folder: folder)
     return report
+}
+
+extension RunReport {
+    /// Adds one pass's counts (a trial run in several passes counts once, with its last result).
+    mutating func absorb(_ o: TrialRunner.Outcome) {
+        let again = Set(o.ran.map(\.index))
+        ran.removeAll { again.contains($0.index) }
+        ran += o.ran
+        skipped += o.skipped
+        byOtherProcesses += o.byOthers
+    }
+}
+
+/// Runs lists of trials on the worker threads of one run: claims, resumes from checkpoints,
+/// writes each trial's record, and skips trials whose record already holds what is asked.
+struct TrialRunner: Sendable {
+    let folder: ResultsFolder
+    let options: RunOptions
+    let cache: DataCache
+    /// When the run began: records written since then by another process count as its work.
+    let started: Date
+    let onEvent: @Sendable (RunEvent) -> Void
+
+    struct Outcome { var ran: [TrialSummary] = []; var skipped = 0; var byOthers = 0; var failed = 0 }
+
+    /// Trains each of `trials` that has no record satisfying `skipping` (all of them with
+    /// `fresh`), to the end or to the end of epoch `stopAfterEpoch` (status `stopped`).
+    func pass(_ trials: [TrialPlan], skipping done: @escaping @Sendable (TrialRecord) -> Bool, fresh: Bool, stopAfterEpoch: Int?) -> Outcome {
+        var outcome = Outcome()
+        var todo: [TrialPlan] = []
+        for t in trials {
+            if !fresh, let r = folder.record(t.id), done(r) {
+                outcome.skipped += 1
+                onEvent(.skipped(t))
+            } else {
+                todo.append(t)
+            }
+        }
+        let workers = max(1, min(options.jobs, todo.count))
+        let context = options.context
+        let shared = SharedRun(todo: todo, workers: workers, budget: options.jobs, context: context)
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                defer { shared.workerDone() }
+                while let (t, wait) = shared.take() {
+                    if let s = runOne(t, wait: wait, fresh: fresh, done: done, stopAfterEpoch: stopAfterEpoch, shared: shared) {
+                        shared.record(s)
+                        onEvent(.finished(t, s))
+                    }
+                }
+            }
+        }
+        group.wait()
+        outcome.ran = shared.outcome()
+        outcome.byOthers = shared.others
+        outcome.failed = outcome.ran.filter { $0.status == .failed || $0.status == .interrupted }.count
+        return outcome
+    }
+
+    /// One trial on a worker thread; nil when it was postponed or another process did it.
+    private func runOne(_ t: TrialPlan, wait: Bool, fresh: Bool, done: (TrialRecord) -> Bool, stopAfterEpoch: Int?,
+                        shared: SharedRun) -> TrialSummary? {
+        let files = TrialFiles(id: t.id)
+        let claim: FileLock
+        do {
+            guard let c = try waitForClaim(t, folder: folder, wait: wait, context: options.context) else { shared.postpone(t); return nil }
+            claim = c
+        } catch {
+            return failed(t, "\(error)")
+        }
+        defer { claim.release() }
+        folder.removeStaleTemporaries(in: files.directory)
+        // Another process may have done it in the meantime (or during this run).
+        if let r = folder.record(t.id),
+           (!fresh && done(r)) || ((done(r) || r.status == .failed) && (folder.modified(files.record) ?? .distantPast) >= started) {
+            shared.recordOther()
+            onEvent(.skipped(t))
+            return nil
+        }
+        if fresh {
+            do { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: files.directory) }
+            catch { return failed(t, "\(error)") }
+        }
+        onEvent(.started(t))
+        var result: TrainingResult
+        let checkpoints = TrialCheckpoints(folder: folder, trial: t)
+        do {
+            let data = try cache.data(for: t.config)
+            result = runTrial(t, data: data, context: options.context, checkpoints: checkpoints, stopAfterEpoch: stopAfterEpoch) { e in
+                onEvent(.progress(t, e))
+            }
+        } catch {
+            result = TrainingResult(); result.status = .failed; result.message = "\(error)"
+        }
+        var summary = summarize(t, result: result)
+        guard result.status != .interrupted else { return summary }   // its checkpoint stays; a rerun resumes
+        // Failed trials are recorded too (a rerun retries them).
+        do {
+            summary = try writeTrial(t, result: result, folder: folder)
+            if result.status == .finished || result.status == .diverged { try checkpoints.remove() }
+        } catch {
+            // Not complete: its record (the completion mark) must not be there.
+            _ = try? folder.removeRunnerFiles(["record.json"], in: files.directory)
+            summary.status = .failed
+            summary.message = "\(error)"
+        }
+        return summary
+    }
 }
 
 func failed(_ t: TrialPlan, _ message: String) -> TrialSummary {
@@ -190,14 +302,6 @@ func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool, context: Co
         if !wait || context.isCancelled { return nil }
         Thread.sleep(forTimeInterval: 0.1)
     }
-}
-
-/// Whether another process completed `t` (or recorded its failure) while this run was going:
-/// true for results written since `since`, and for any complete results unless `fresh`.
-func finishedElsewhere(_ t: TrialPlan, folder: ResultsFolder, fresh: Bool, since: Date) -> Bool {
-    guard let r = folder.record(t.id) else { return false }
-    if (folder.modified(TrialFiles(id: t.id).record) ?? .distantPast) >= since { return true }
-    return !fresh && r.isComplete
 }
 
 /// Trial folders in `trials/` that are not trials of `plan` (another config of the

@@ -42,7 +42,7 @@ public indirect enum FieldType: Sendable {
         case .intList(let m): m == 1 ? "a list of positive integers" : "a list of integers"
         case .layerList: "a list of layer objects"
         case .section: "an object"
-        case .sweep: "an object with grid, zip, arms or repeats"
+        case .sweep: "an object with grid, zip, random, arms, repeats or scheduler"
         }
     }
 }
@@ -113,6 +113,7 @@ public enum Schema {
         Field("shuffle", .bool, .bool(train.shuffle), "false: minibatches drawn with replacement (the course); true: a new permutation each epoch"),
         Field("train_acc_samples", .int(min: 1), .number(Double(train.trainAccuracySamples)), "training rows sampled for the train accuracy"),
         Field("eval_batch_size", .int(min: 1), .number(Double(train.evalBatchSize)), "rows per forward pass when measuring accuracy"),
+        Field("checkpoint_every", .int(min: 0), .number(Double(train.checkpointEvery)), "epochs between checkpoints of the full training state in the trial folder (0: none); a rerun after a kill resumes from the last one, to the same numbers bit for bit"),
     ]
 
     public static let output: [Field] = [
@@ -128,7 +129,7 @@ public enum Schema {
         Field("model", .section(model), .object([]), "the network"),
         Field("optimizer", .section(optimizer), .object([]), "the update rule"),
         Field("training", .section(training), .object([]), "the training loop"),
-        Field("sweep", .sweep, .null, "trials to run: grid, zip, arms, repeats"),
+        Field("sweep", .sweep, .null, "trials to run: grid, zip, random, arms, repeats; scheduler stops bad trials early"),
         Field("output", .section(output), .object([]), "where results go"),
         Field("sweep_point", .sweepPoint, .object([]), "set by the runner in each trial's config.json: the trial's values of the swept paths, which seed its generators (with seed and repeat) so the file reproduces the trial"),
         Field("repeat", .optionalInt(min: 0), .null, "set by the runner in each trial's config.json: which repeat of its sweep point the trial is (null without repeats)"),

@@ -17,6 +17,7 @@ public func configReference() -> String {
             for kind in SweepKinds.all { lines.append("  " + kind.syntax) }
             lines.append("  arms: {\"name\": {\"path\": value, …}, …}  variants compared at every point")
             lines.append("  repeats: n  independent seeds per point")
+            lines.append("  " + Halving.syntax)
         } else {
             lines.append("\(f.name) = \(f.defaultValue.compact)  (\(f.type.expectation))")
             lines.append("    \(f.doc)")

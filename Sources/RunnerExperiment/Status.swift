@@ -6,8 +6,10 @@ public struct ExperimentStatus: Sendable {
     public var directory: String
     public var name: String
     public var total = 0, finished = 0, diverged = 0, failed = 0
+    /// Trials the sweep's scheduler stopped at a rung (`sweep.scheduler`).
+    public var stopped = 0
     /// Trials without a record (not run yet, running, or interrupted).
-    public var remaining: Int { total - finished - diverged - failed }
+    public var remaining: Int { total - finished - diverged - failed - stopped }
     /// The finished trial with the best validation accuracy.
     public var best: TrialSummary?
     /// Why the folder could not be read, when it could not.
@@ -33,6 +35,7 @@ public func experimentStatuses(under root: String) -> [ExperimentStatus] {
                 case .finished: s.finished += 1
                 case .diverged: s.diverged += 1
                 case .failed: s.failed += 1
+                case .stopped: s.stopped += 1
                 case .interrupted: break
                 }
             }

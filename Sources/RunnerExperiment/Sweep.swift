@@ -48,6 +48,8 @@ public struct ExperimentPlan: Sendable {
     public let dataOverride: String?
     /// Path of the config file, for the rerun commands `merge` prints.
     public var configPath: String? = nil
+    /// Early termination (`sweep.scheduler`), nil: every trial trains to the end.
+    public var halving: Halving? = nil
 }
 
 extension ExperimentPlan {
@@ -86,15 +88,19 @@ public enum Sweep {
         var builder = SweepBuilder(base: baseConfig.resolved)
         var arms: [(name: String, overrides: [(path: String, value: JSON)])] = []
         var repeats = 1
+        var halving: Halving? = nil
         if let sweep, sweep != .null {
             guard case .object(let sp) = sweep else { throw .wrongType(path: "sweep", expected: FieldType.sweep.expectation, found: sweep.typeName) }
-            let keys = SweepKinds.all.map { $0.name } + ["arms", "repeats"]
+            let keys = SweepKinds.all.map { $0.name } + ["arms", "repeats", "scheduler"]
             for (k, _) in sp where !(keys + ["//"]).contains(k) {
                 throw .unknownKey(path: "sweep", key: k, suggestion: nearest(k, in: keys))
             }
             // The axis kinds (see `SweepKinds`), in registry order.
             for kind in SweepKinds.all {
                 if let spec = sweep[kind.name] { try kind.expand(spec, into: &builder) }
+            }
+            if let h = sweep["scheduler"], h != .null {
+                halving = try Halving.parse(h, numEpochs: baseConfig.training.numEpochs)
             }
             if let r = sweep["repeats"] {
                 guard case .number(let x) = r, x == x.rounded(), x >= 1, x <= 100_000 else { throw .wrongType(path: "sweep.repeats", expected: "a positive integer (at most 100000)", found: r.typeName) }
@@ -122,6 +128,13 @@ public enum Sweep {
         }
 
         let axes = builder.axes, columns = builder.columns
+        if let halving {
+            // Every trial is the one trained for max_epochs; the scheduler only pauses it.
+            if columns.contains("training.num_epochs") {
+                throw .invalidValue(path: "sweep.scheduler", message: "decides how many epochs each trial trains; \"training.num_epochs\" cannot also be swept (set sweep.scheduler.max_epochs)")
+            }
+            base = base.setting(path: ["training", "num_epochs"], to: .number(Double(halving.maxEpochs)))
+        }
         // Cartesian product of the axes, first axis slowest.
         let count = axes.reduce(Double(repeats) * Double(max(arms.count, 1))) { $0 * Double($1.count) }
         guard count <= 100_000 else {
@@ -164,8 +177,10 @@ public enum Sweep {
                 }
             }
         }
-        return ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns + (repeats > 1 ? ["repeat"] : []), outputDir: baseConfig.outputDir,
-                              source: json, dataOverride: dataOverride)
+        var plan = ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns + (repeats > 1 ? ["repeat"] : []), outputDir: baseConfig.outputDir,
+                                  source: json, dataOverride: dataOverride)
+        plan.halving = halving
+        return plan
     }
 
     /// Checks that `path` names a sweepable field. Paths into the layer list
@@ -275,6 +290,9 @@ public enum Sweep {
             if case .object(let d)? = j["data"] { j = j.setting(path: ["data"], to: .object(d.filter { $0.key != "dir" })) }
         } else if case .string(let dir)? = j["data"]?["dir"] {
             j = j.setting(path: ["data", "dir"], to: .string(canonicalDataDirectory(dir)))
+        }
+        if case .object(let t)? = j["training"] {   // how often state is saved changes no number
+            j = j.setting(path: ["training"], to: .object(t.filter { $0.key != "checkpoint_every" }))
         }
         return strip(j, Schema.top)
     }

@@ -23,6 +23,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         self.init(seed: mix64(seed ^ mix64(stream &+ 0x632B_E59B_D9B4_E019)))
     }
 
+    /// The generator's whole state (four words), to save a run and continue it later.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator continuing from a saved `state`; nil unless it is four words, not all zero.
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -12,6 +12,8 @@ public struct TrainingSettings: Equatable, Sendable {
     public var shuffle = false
     /// Rows per forward pass when measuring accuracy.
     public var evalBatchSize = 100
+    /// Epochs between checkpoints (`Solver.train(checkpointEvery:)`); 0: none. Does not change any number.
+    public var checkpointEvery = 1
     public init(numEpochs: Int, batchSize: Int) { self.numEpochs = numEpochs; self.batchSize = batchSize }
 
     /// Every default in one place (the config schema reads its defaults from here).
@@ -22,6 +24,9 @@ public struct TrainingSettings: Equatable, Sendable {
 
 public enum TrialStatus: String, Sendable, Codable {
     case finished, diverged, failed, interrupted
+    /// Ended early by the sweep's scheduler (successive halving) at a rung; its checkpoint
+    /// stays, so a larger budget continues it.
+    case stopped
 }
 
 /// One accuracy check: after the first iteration (epoch 0) and at every epoch end.
@@ -144,8 +149,42 @@ public final class Solver<T: Real> {
         return Double(correct) / Double(rows.count)
     }
 
+    /// Whether `state` was taken from a run of this network and optimizer (same arrays, same
+    /// sizes, same generators), so that `train(resumingFrom:)` can continue it.
+    public func canResume(from state: TrainingState<T>) -> Bool {
+        let sizes = network.snapshot().map(\.count)
+        let optSizes = optimizer.state.flatMap { $0.map(\.count) }
+        let layerGenerators = network.layers.filter { $0.randomState != nil }.count
+        let numTrain = data.train.count
+        return state.network.map(\.count) == sizes && state.optimizer.map(\.count) == optSizes
+            && (state.best == nil || state.best!.map(\.count) == sizes)
+            && state.generators.count == 2 + layerGenerators && state.generators.allSatisfy { SeededGenerator(state: $0) != nil }
+            && (state.permutation.isEmpty ? !settings.shuffle : state.permutation.count == numTrain && state.permutation.allSatisfy { (0..<numTrain).contains($0) })
+            && state.cursor <= numTrain
+            && state.iterationsDone == state.losses.count && state.iterationsDone <= settings.numEpochs * settings.iterationsPerEpoch(numTrain: numTrain)
+    }
+
+    /// The state of the run after `iterationsDone` iterations (see `TrainingState`).
+    private func capture(_ result: TrainingResult, iterationsDone: Int, epoch: Int, rateOfEpoch: Double,
+                         best: [[T]]?, permutation: [Int], cursor: Int, seconds: Double) -> TrainingState<T> {
+        TrainingState(
+            iterationsDone: iterationsDone, epoch: epoch, learningRate: optimizer.learningRate, rateOfEpoch: rateOfEpoch,
+            optimizerStep: optimizer.step, network: network.snapshot(), optimizer: optimizer.state.flatMap { $0.map(\.array) },
+            best: best, generators: [batchRNG.state, evalRNG.state] + network.layers.compactMap { $0.randomState?.state },
+            permutation: settings.shuffle ? permutation : [], cursor: cursor, losses: result.losses, epochs: result.epochs,
+            bestValAccuracy: result.bestValAccuracy, bestEpoch: result.bestEpoch, seconds: seconds)
+    }
+
     /// Runs the whole schedule. `shouldStop` is polled every iteration (Ctrl-C).
-    public func train(progress: ((TrainingEvent) -> Void)? = nil, shouldStop: () -> Bool = { false }) -> TrainingResult {
+    ///
+    /// - `resumingFrom`: a state taken by an earlier run of the same trial (check it with
+    ///   `canResume(from:)`); training goes on from there to the same numbers, bit for bit.
+    /// - `checkpointEvery`: every that many epochs (0: never) `onCheckpoint` gets the state.
+    /// - `stopAfterEpoch`: ends the run (status `stopped`) at that epoch end, handing the
+    ///   state to `onCheckpoint`, without restoring the best parameters (it is a pause).
+    public func train(resumingFrom saved: TrainingState<T>? = nil, stopAfterEpoch: Int? = nil,
+                      checkpointEvery: Int = 0, onCheckpoint: ((TrainingState<T>) -> Void)? = nil,
+                      progress: ((TrainingEvent) -> Void)? = nil, shouldStop: () -> Bool = { false }) -> TrainingResult {
         let start = Date()
         var result = TrainingResult()
         let numTrain = data.train.count
@@ -159,9 +198,39 @@ public final class Solver<T: Real> {
         var lrUsed = optimizer.learningRate
         var permutation = Array(0..<numTrain)
         var cursor = numTrain
+        var first = 0, secondsBefore = 0.0
         indices = [Int](repeating: 0, count: b)
+        if let s = saved {
+            precondition(canResume(from: s), "checkpoint does not fit this run (check canResume first)")
+            network.restore(s.network)
+            var k = 0
+            for bufs in optimizer.state { for t in bufs { s.optimizer[k].withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: t.count) }; k += 1 } }
+            optimizer.step = s.optimizerStep
+            optimizer.learningRate = s.learningRate
+            batchRNG = SeededGenerator(state: s.generators[0])!
+            evalRNG = SeededGenerator(state: s.generators[1])!
+            var g = 2
+            for layer in network.layers where layer.randomState != nil { layer.randomState = SeededGenerator(state: s.generators[g])!; g += 1 }
+            if settings.shuffle { permutation = s.permutation }
+            cursor = s.cursor
+            best = s.best
+            epoch = s.epoch
+            lrUsed = s.rateOfEpoch
+            result.losses.append(contentsOf: s.losses)
+            result.epochs = s.epochs
+            result.bestValAccuracy = s.bestValAccuracy
+            result.bestEpoch = s.bestEpoch
+            first = s.iterationsDone
+            secondsBefore = s.seconds
+        }
+        func elapsed() -> Double { secondsBefore + Date().timeIntervalSince(start) }
+        if let stop = stopAfterEpoch, epoch >= stop, first < total {   // already paused there
+            result.status = .stopped
+            result.seconds = secondsBefore
+            return result
+        }
 
-        for t in 0..<total {
+        for t in first..<total {
             if shouldStop() { result.status = .interrupted; result.message = "interrupted"; break }
             if settings.shuffle {
                 for k in 0..<b {
@@ -205,10 +274,22 @@ public final class Solver<T: Real> {
                 progress?(.epoch(record, total: settings.numEpochs))
             }
             if epochEnd { lrUsed = optimizer.learningRate }
+            if epochEnd, t < total - 1 {
+                let pause = stopAfterEpoch.map { epoch >= $0 } ?? false
+                if pause || (checkpointEvery > 0 && epoch % checkpointEvery == 0), let onCheckpoint {
+                    onCheckpoint(capture(result, iterationsDone: t + 1, epoch: epoch, rateOfEpoch: lrUsed, best: best,
+                                         permutation: permutation, cursor: cursor, seconds: elapsed()))
+                }
+                if pause {
+                    result.status = .stopped
+                    result.seconds = elapsed()
+                    return result
+                }
+            }
         }
         if let best { network.restore(best) }
         if data.test.count > 0, best != nil { result.testAccuracy = accuracy(data.test) }
-        result.seconds = Date().timeIntervalSince(start)
+        result.seconds = elapsed()
         return result
     }
 }

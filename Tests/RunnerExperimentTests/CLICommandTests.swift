@@ -36,8 +36,8 @@ final class CLICommandTests: XCTestCase {
         let all = runnerInProcess(["status", d])
         XCTAssertEqual(all.code, 0, all.stderr)
         let lines = all.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        XCTAssertEqual(lines.first, ["experiment", "trials", "finished", "diverged", "failed", "remaining", "best", "val", "best", "trial"])
-        XCTAssertEqual(Array(lines[1].prefix(6)), ["st", "3", "2", "0", "0", "1"], all.stdout)
+        XCTAssertEqual(lines.first, ["experiment", "trials", "finished", "stopped", "diverged", "failed", "remaining", "best", "val", "best", "trial"])
+        XCTAssertEqual(Array(lines[1].prefix(7)), ["st", "3", "2", "0", "0", "0", "1"], all.stdout)
         XCTAssertEqual(runnerInProcess(["status", d + "/st"]).stdout, all.stdout, "a results folder itself")
         XCTAssertEqual(runnerInProcess(["status", d + "/nothing-here"]).stdout, "no experiments in \(d)/nothing-here\n")
         XCTAssertEqual(runnerInProcess(["status", "a", "b"]).stderr, "error: usage: runner status [RESULTS]\n")
