@@ -11,7 +11,11 @@ public final class ProgressDisplay: @unchecked Sendable {
     private let verbosity: Verbosity
     private let live: Bool
     private let start = Date()
-    private var done = 0, skipped = 0, failed = 0, diverged = 0
+    /// Trials whose last event was an end (a trial the scheduler sends on starts again).
+    private var ended: Set<Int> = [], skippedSet: Set<Int> = []
+    private var done: Int { ended.count }
+    private var skipped: Int { skippedSet.count }
+    private var failed = 0, diverged = 0
     private var running: [Int: (label: String, status: String)] = [:]
     private var best: (acc: Double, label: String)? = nil
     private var drawnLines = 0
@@ -34,9 +38,10 @@ public final class ProgressDisplay: @unchecked Sendable {
     public func handle(_ e: RunEvent) {
         lock.lock(); defer { lock.unlock() }
         switch e {
-        case .skipped:
-            skipped += 1; done += 1
+        case .skipped(let t):
+            skippedSet.insert(t.index); ended.insert(t.index)
         case .started(let t):
+            ended.remove(t.index); skippedSet.remove(t.index)
             running[t.index] = (Self.label(t), "starting")
             if !live && verbosity == .verbose && !single { emit("start  \(Self.label(t))") }
         case let .progress(t, ev):
@@ -56,14 +61,14 @@ public final class ProgressDisplay: @unchecked Sendable {
             }
         case let .finished(t, s):
             running[t.index] = nil
-            done += 1
+            ended.insert(t.index)
             if s.status == .failed { failed += 1 }
             if s.status == .diverged { diverged += 1 }
             if let v = s.bestValAcc, v > (best?.acc ?? -1) { best = (v, Self.label(t)) }
             if !live && verbosity != .quiet && !single {
                 let acc = s.bestValAcc.map { String(format: "best val %.3f", $0) } ?? "no accuracy"
                 let test = s.testAcc.map { String(format: "  test %.3f", $0) } ?? ""
-                emit("[\(String(done).leftPadded(to: String(total).count, with: " "))/\(total)] \(Self.label(t)): \(s.status.rawValue)  \(acc)\(test)  (\(String(format: "%.1f", s.seconds)) s)" + (s.message.isEmpty ? "" : "  \(s.message)"))
+                emit("[\(String(done).leftPadded(to: String(total).count, with: " "))/\(total)] \(Self.label(t)): \(s.status.rawValue)\(s.status == .stopped ? " at epoch \(s.epochs)" : "")  \(acc)\(test)  (\(String(format: "%.1f", s.seconds)) s)" + (s.message.isEmpty ? "" : "  \(s.message)"))
             }
             if single && verbosity != .quiet && !s.message.isEmpty { emit("\(s.status.rawValue): \(s.message)") }
         }

@@ -109,8 +109,9 @@ public struct RunOptions: Sendable {
 
 public struct RunReport: Sendable {
     public var ran: [TrialSummary] = []
-    /// Trials that were already complete when this run reached them.
+    /// Trials that were already complete when this run reached them (this run trained none of them).
     public var skipped = 0
+    var skippedTrials: Set<Int> = []
     /// Trials another process (sharing the results folder) ran while this one was running.
     public var byOtherProcesses = 0
     public var failed: [TrialSummary] = []
@@ -184,7 +185,9 @@ extension RunReport {
         let again = Set(o.ran.map(\.index))
         ran.removeAll { again.contains($0.index) }
         ran += o.ran
-        skipped += o.skipped
+        skippedTrials.formUnion(o.skipped)
+        skippedTrials.subtract(ran.map(\.index))
+        skipped = skippedTrials.count
         byOtherProcesses += o.byOthers
     }
 }
@@ -199,7 +202,7 @@ struct TrialRunner: Sendable {
     let started: Date
     let onEvent: @Sendable (RunEvent) -> Void
 
-    struct Outcome { var ran: [TrialSummary] = []; var skipped = 0; var byOthers = 0; var failed = 0 }
+    struct Outcome { var ran: [TrialSummary] = []; var skipped: Set<Int> = []; var byOthers = 0; var failed = 0 }
 
     /// Trains each of `trials` that has no record satisfying `skipping` (all of them with
     /// `fresh`), to the end or to the end of epoch `stopAfterEpoch` (status `stopped`).
@@ -208,7 +211,7 @@ struct TrialRunner: Sendable {
         var todo: [TrialPlan] = []
         for t in trials {
             if !fresh, let r = folder.record(t.id), done(r) {
-                outcome.skipped += 1
+                outcome.skipped.insert(t.index)
                 onEvent(.skipped(t))
             } else {
                 todo.append(t)
