@@ -45,6 +45,7 @@ public struct CLI: Sendable {
         case "init": return try initCommand(o)
         case "plot": return try plot(o)
         case "status": return try status(o)
+        case "compare": return try compare(o)
         default:
             if o.positional.isEmpty { say(CommandSpec.mainHelp); return 2 }
             return try run(o)
@@ -272,13 +273,33 @@ public struct CLI: Sendable {
         guard !list.isEmpty else { say("no experiments in \(root)"); return 0 }
         var rows = [["experiment", "trials", "finished", "stopped", "diverged", "failed", "remaining", "best val", "best trial"]]
         for s in list {
-            if let p = s.problem { rows.append([s.name, "-", "-", "-", "-", "-", "-", "unreadable: \(p)"]); continue }
+            if let p = s.problem { rows.append([s.name] + Array(repeating: "-", count: rows[0].count - 3) + ["unreadable: \(p)"]); continue }
             let best = s.best.map { b in trialLabel(index: b.index, arm: b.arm, parameters: b.parameters) } ?? "-"
             rows.append([s.name, "\(s.total)", "\(s.finished)", "\(s.stopped)", "\(s.diverged)", "\(s.failed)", "\(s.remaining)",
                          s.best?.bestValAcc.map { String(format: "%.3f", $0) } ?? "-", best])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         for r in rows { say(r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)) }
+        return 0
+    }
+
+    public func compare(_ o: Invocation) throws -> Int32 {
+        try requireProcessDirectory(o)
+        guard o.positional.count >= 2 else { throw UsageError("usage: runner compare RESULTS_A RESULTS_B … [--output DIR]") }
+        for d in o.positional where !FileManager.default.fileExists(atPath: (d as NSString).appendingPathComponent("experiment.json")) {
+            throw UsageError("\(displayString(d)) is not a results folder (no experiment.json)")
+        }
+        let comparison = try Comparison.load(o.positional)
+        say(comparison.tableText)
+        let out = o.value(.compareOutput) ?? {
+            var name = "compare_" + comparison.names.joined(separator: "_vs_")
+            if name.count > 120 { name = "compare_\(comparison.names[0])_and_\(comparison.names.count - 1)_more" }
+            return ((o.positional[0] as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+        }()
+        let folder = try ResultsFolder(out, create: true)
+        try folder.write(comparison.csvText, to: "compare.csv")
+        try folder.write(comparison.figureSVG, to: "compare.svg")
+        say("wrote \(folder.display("compare.csv")), \(folder.display("compare.svg"))")
         return 0
     }
 

@@ -49,6 +49,7 @@ extension OptionSpec {
     public static let cpusPerTask = OptionSpec("--cpus-per-task", value: "C", help: "cores per task, the --jobs of each (default 1)")
     public static let maxParallel = OptionSpec("--max-parallel", value: "K", help: "at most K array tasks at once (--array=0-(n-1)%K)")
     public static let submit = OptionSpec("--submit", help: "submit the array with sbatch and the merge as a dependent job (afterany)")
+    public static let compareOutput = OptionSpec("--output", value: "DIR", help: "folder for compare.csv and compare.svg (default: compare_A_vs_B next to the first results folder)")
     public static let help = OptionSpec("--help", short: "-h", help: "this help; runner help COMMAND for one command")
     public static let version = OptionSpec("--version", help: "print the version")
 
@@ -113,6 +114,16 @@ extension CommandSpec {
                     Lists every experiment in RESULTS (default: results; or one results folder): trials
                     finished, diverged, failed and remaining (not run yet or interrupted), and the
                     finished trial with the best validation accuracy. Reads only; writes nothing.
+                    """),
+        CommandSpec("compare", operands: "RESULTS_A RESULTS_B …", summary: "experiments side by side: best val/test accuracy per matched trial, one figure",
+                    options: [.compareOutput],
+                    description: """
+                    Matches the trials of the results folders by their arm and the values of the paths
+                    they all sweep (two runs of one sweep line up trial by trial), prints best validation
+                    and test accuracy side by side with each trial's status, and writes compare.csv and
+                    compare.svg into the output folder (default: compare_A_vs_B next to RESULTS_A). Where
+                    an experiment has several trials at one key, the best is shown and counted. Reads the
+                    results folders only.
                     """),
         CommandSpec("init", operands: "NAME", summary: "write a commented starting config",
                     description: """

@@ -21,6 +21,39 @@ func runnerInProcess(_ args: [String], cwd: String? = nil, env: [String: String]
 final class CLICommandTests: XCTestCase {
     let sample = repoRoot + "/configs/fc_sample.json"
 
+    /// `runner compare`: trials matched by arm and common swept values, side by side; an
+    /// experiment that sweeps more paths shows its best trial at each key and the count.
+    func testCompare() throws {
+        let d = tempDir("compare")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        func run(_ name: String, epochs: Int, extra: String = "") throws {
+            let plan = try Sweep.plan(JSON.parse("""
+                {"name": "\(name)", "output": {"dir": "\(d)"}, "data": {"source": "synthetic", "num_train": 200, "num_val": 50, "num_test": 50},
+                 "model": {"hidden_dims": [8]}, "training": {"num_epochs": \(epochs), "batch_size": 20},
+                 "sweep": {"grid": {"model.weight_scale": [1e-3, 1e-2]\(extra)}, "arms": {"plain": {}, "bn": {"model.normalization": "batchnorm"}}}}
+                """), defaultName: name)
+            _ = try runExperiment(plan, options: RunOptions(jobs: 1), cache: DataCache()) { _ in }
+        }
+        try run("a", epochs: 1)
+        try run("b", epochs: 2, extra: #", "model.reg": [0, 0.1]"#)
+        let r = runnerInProcess(["compare", d + "/a", d + "/b"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first?.split(separator: " ", omittingEmptySubsequences: true).map(String.init),
+                       ["trial", "(arm,", "weight_scale,", "normalization)", "a", "val", "test", "status", "b", "val", "test", "status"])
+        XCTAssertEqual(lines.filter { $0.contains("(best of 2)") }.count, 4, r.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("best of a: t") }, r.stdout)
+        XCTAssertEqual(lines.last, "wrote \(d)/compare_a_vs_b/compare.csv, \(d)/compare_a_vs_b/compare.svg")
+        let table = try String(contentsOfFile: d + "/compare_a_vs_b/compare.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(table.count, 5, "header and 2 scales × 2 arms")
+        XCTAssertTrue(table[0].hasPrefix("arm,model.weight_scale,model.normalization,a.trial,a.status,a.epochs,a.n,a.best_val_acc,a.test_acc,b.trial"))
+        XCTAssertTrue(table[1].hasPrefix("plain,0.001,none,0,finished,1,1,"), String(table[1]))
+        let svg = try String(contentsOfFile: d + "/compare_a_vs_b/compare.svg", encoding: .utf8)
+        XCTAssertTrue(svg.contains("compare: a vs b") && svg.contains("Test accuracy"))
+        XCTAssertEqual(runnerInProcess(["compare", d + "/a"]).stderr, "error: usage: runner compare RESULTS_A RESULTS_B … [--output DIR]\n")
+        XCTAssertEqual(runnerInProcess(["compare", d + "/a", d]).stderr, "error: \"\(d)\" is not a results folder (no experiment.json)\n")
+    }
+
     /// `runner status`: every experiment under a folder, with its counts and best trial.
     func testStatus() throws {
         let d = tempDir("status")
@@ -99,8 +132,8 @@ final class CLICommandTests: XCTestCase {
             (["plot", "a", "b"], 2, "error: usage: runner plot RESULTS_DIR\n"),
             (["plot", "/nonexistent-results"], 2, "error: /nonexistent-results is not a results folder (no summary.csv)\n"),
             (["init"], 2, "error: usage: runner init NAME\n"),
-            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, status, init, help, or: runner help config)\n"),
-            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, status, init, help, or: runner help config)\n"),
+            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, status, compare, init, help, or: runner help config)\n"),
+            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, status, compare, init, help, or: runner help config)\n"),
             (["nope.json"], 2, "config error: cannot read config nope.json: no such file\n"),
             (["version"], 2, "config error: cannot read config version: no such file\n"),
         ]
@@ -155,7 +188,7 @@ final class CLICommandTests: XCTestCase {
             }
         }
         for o in OptionSpec.global { XCTAssertEqual(rows(o.label), 1, "overview should list \(o.label) once") }
-        XCTAssertEqual(Set(seen).count, 12)   // --data is shared by four commands
+        XCTAssertEqual(Set(seen).count, 13)   // --data is shared by four commands
         // Each short alias is declared once.
         let shorts = (CommandSpec.all.flatMap(\.options) + OptionSpec.global).compactMap(\.short)
         XCTAssertEqual(Set(shorts), ["-j", "-q", "-v", "-h"])
