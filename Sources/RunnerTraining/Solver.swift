@@ -12,6 +12,10 @@ public struct TrainingSettings: Equatable, Sendable {
     public var shuffle = false
     /// Rows per forward pass when measuring accuracy.
     public var evalBatchSize = 100
+    /// Stop when the watched accuracy stops improving (nil: train every epoch).
+    public var earlyStopping: EarlyStopping? = nil
+    /// Random flips and crops of each training minibatch (none by default).
+    public var augmentation = Augmentation()
     public init(numEpochs: Int, batchSize: Int) { self.numEpochs = numEpochs; self.batchSize = batchSize }
 
     /// Every default in one place (the config schema reads its defaults from here).
@@ -41,6 +45,8 @@ public struct EpochRecord: Equatable, Sendable {
 
 public struct TrainingResult: Sendable {
     public var losses: [Double] = []
+    /// The learning rate of every iteration (the one `losses[i]`'s update used).
+    public var learningRates: [Double] = []
     public var iterationsPerEpoch = 0
     public var epochs: [EpochRecord] = []
     public var status = TrialStatus.finished
@@ -49,6 +55,8 @@ public struct TrainingResult: Sendable {
     public var bestEpoch = 0
     public var testAccuracy: Double?
     public var seconds = 0.0
+    /// The epoch at which early stopping ended training (nil: it did not).
+    public var stoppedEpoch: Int?
     public init() {}
 
     /// Mean of the last 100 iteration losses (SPEC §7), or nan when there are none.
@@ -71,8 +79,13 @@ public enum TrainingEvent: Sendable {
 /// best parameters by validation accuracy and restoring them at the end.
 ///
 /// Random streams derived from `seed`: 2 = minibatch indices, 3 = train-accuracy
-/// subsamples (weights use stream 1, dropout its own, see `Network`). Arms of a sweep that
-/// share a seed therefore see the same minibatches even when one of them has dropout.
+/// subsamples, 4 = augmentation, restarted at every epoch from (seed, epoch) (weights use
+/// stream 1, dropout its own, see `Network`). Arms of a sweep that share a seed therefore
+/// see the same minibatches, augmented the same way, even when one of them has dropout.
+///
+/// The learning rate of every iteration comes from `OptimizerSettings.learningRate(at:…)`,
+/// and early stopping's state from the history (`EarlyStopping.state(of:)`): neither keeps
+/// state of its own.
 public final class Solver<T: Real> {
     public let network: Network<T>
     public let optimizer: Optimizer<T>
@@ -83,6 +96,10 @@ public final class Solver<T: Real> {
     private let xBatch = Tensor<T>(shape: [0])
     private var yBatch: [Int32] = []
     private var indices: [Int] = []
+    private var augmentScratch: [T] = []
+    /// Sees every training minibatch after augmentation, before the forward pass (for tests
+    /// and debugging: iteration from 0, the batch, its labels); never changes any number.
+    public var inspectBatch: ((Int, Tensor<T>, [Int32]) -> Void)? = nil
 
     public init(network: Network<T>, optimizer: Optimizer<T>, data: Dataset, settings: TrainingSettings, seed: UInt64) {
         self.network = network
@@ -91,6 +108,14 @@ public final class Solver<T: Real> {
         self.settings = settings
         batchRNG = SeededGenerator(seed: seed, stream: 2)
         evalRNG = SeededGenerator(seed: seed, stream: 3)
+        self.seed = seed
+    }
+    private let seed: UInt64
+
+    /// The augmentation generator of `epoch` (from 0) of a trial seeded `seed`: a function
+    /// of the two alone, so a run resumed at an epoch boundary draws the same choices.
+    public static func augmentationGenerator(seed: UInt64, epoch: Int) -> SeededGenerator {
+        SeededGenerator(seed: seed ^ mix64(UInt64(epoch) &+ 0x4155_474D_454E_5400), stream: 4)
     }
 
     /// Gathers `rows` of `split` into `xBatch`/`yBatch`.
@@ -156,7 +181,7 @@ public final class Solver<T: Real> {
         let b = settings.batchSize
         var best: [[T]]? = nil
         var epoch = 0
-        var lrUsed = optimizer.learningRate
+        var augmentRNG = Solver.augmentationGenerator(seed: seed, epoch: 0)
         var permutation = Array(0..<numTrain)
         var cursor = numTrain
         indices = [Int](repeating: 0, count: b)
@@ -175,27 +200,32 @@ public final class Solver<T: Real> {
                 for k in 0..<b { indices[k] = batchRNG.int(below: numTrain) }
             }
             gather(data.train, rows: indices[...])
+            if settings.augmentation.isActive {
+                if t % perEpoch == 0 { augmentRNG = Solver.augmentationGenerator(seed: seed, epoch: t / perEpoch) }
+                settings.augmentation.apply(to: xBatch.data, count: b, shape: data.train.sampleShape, rng: &augmentRNG, scratch: &augmentScratch)
+            }
+            inspectBatch?(t, xBatch, yBatch)
+            let lr = optimizer.settings.learningRate(at: t, iterationsPerEpoch: perEpoch, numEpochs: settings.numEpochs)
             let loss = yBatch.withUnsafeBufferPointer { network.lossAndGradients(xBatch, labels: $0.baseAddress!) }
             let lossD = Double(loss)
             result.losses.append(lossD)
+            result.learningRates.append(lr)
             if !lossD.isFinite {
                 result.status = .diverged
                 result.message = "loss became \(lossD) at iteration \(t + 1)"
                 break
             }
+            optimizer.learningRate = lr
             optimizer.update()
             progress?(.iteration(iteration: t + 1, total: total, loss: lossD))
 
             let epochEnd = (t + 1) % perEpoch == 0
-            if epochEnd {
-                epoch += 1
-                optimizer.decayLearningRate()
-            }
+            if epochEnd { epoch += 1 }
             if t == 0 || t == total - 1 || epochEnd {
                 let record = EpochRecord(
                     epoch: epoch, iteration: t + 1,
                     trainAccuracy: accuracy(data.train, samples: settings.trainAccuracySamples),
-                    valAccuracy: accuracy(data.val), learningRate: lrUsed)
+                    valAccuracy: accuracy(data.val), learningRate: lr)
                 result.epochs.append(record)
                 if record.valAccuracy > result.bestValAccuracy || best == nil {
                     result.bestValAccuracy = record.valAccuracy
@@ -203,8 +233,13 @@ public final class Solver<T: Real> {
                     best = network.snapshot()
                 }
                 progress?(.epoch(record, total: settings.numEpochs))
+                if let stop = settings.earlyStopping, epoch > 0, t < total - 1, stop.shouldStop(result.epochs) {
+                    let s = stop.state(of: result.epochs)
+                    result.stoppedEpoch = epoch
+                    result.message = "stopped early at epoch \(epoch): \(stop.metric) not above \(s.best) + \(stop.minDelta) for \(s.since) epochs"
+                    break
+                }
             }
-            if epochEnd { lrUsed = optimizer.learningRate }
         }
         if let best { network.restore(best) }
         if data.test.count > 0, best != nil { result.testAccuracy = accuracy(data.test) }
