@@ -60,6 +60,38 @@ final class TrainingExtrasTests: XCTestCase {
     }
     static let idBefore = "e8e8150fe6"
 
+    /// Without the new fields a trial's numbers are those of the runner before them: losses,
+    /// accuracies and rates of a run pinned from commit c4051c4 (batchnorm, dropout, momentum,
+    /// lr_decay), printed the same way.
+    func testHistoriesWithoutTheNewFieldsAreUnchanged() throws {
+        let d = tempDir("pinned")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let text = """
+        {"name": "pin", "seed": 11, "data": {"source": "synthetic", "num_train": 120, "num_val": 30, "num_test": 20},
+         "model": {"type": "fc", "hidden_dims": [16, 16], "normalization": "batchnorm", "dropout": 0.2, "weight_scale": 0.05},
+         "optimizer": {"type": "sgd_momentum", "learning_rate": 0.05, "lr_decay": 0.8},
+         "training": {"num_epochs": 4, "batch_size": 20}, "output": {"dir": "\(d)"}}
+        """
+        let plan = try Sweep.plan(JSON.parse(text), defaultName: "pin")
+        _ = try runExperiment(plan, options: RunOptions(jobs: 1), cache: DataCache()) { _ in }
+        let dir = "\(d)/pin/trials/\(plan.trials[0].id)"
+        let loss = try String(contentsOfFile: dir + "/loss.csv", encoding: .utf8).split(separator: "\n").dropFirst().map { parseCSVLine(String($0)) }
+        XCTAssertEqual(loss.map { $0[2] }.joined(separator: ","),
+                       "2.3112612,2.2932239,2.226752,2.2870805,2.181933,2.155646,2.0639439,2.0921628,1.9836352,1.8738053,1.782354,1.6860523,"
+                       + "1.6150216,1.6248713,1.5138904,1.4470237,1.3849438,1.4345573,1.2429099,1.7739738,1.1231537,1.1688331,1.1356095,1.1676327")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/accuracy.csv", encoding: .utf8), """
+            epoch,iteration,train_acc,val_acc,learning_rate
+            0,1,0.15,0.16666666666666666,0.05
+            1,6,0.39166666666666666,0.3,0.05
+            2,12,0.6916666666666667,0.6,0.04000000000000001
+            3,18,0.7416666666666667,0.6666666666666666,0.03200000000000001
+            4,24,0.75,0.7,0.025600000000000008
+
+            """)
+        // The new column: the rate of each iteration, lr_decay applied at every epoch end.
+        XCTAssertEqual(Set(loss.map { $0[3] }), ["0.05", "0.04000000000000001", "0.03200000000000001", "0.025600000000000008"])
+    }
+
     /// Schedule fields can be swept like any other (three-part paths).
     func testScheduleFieldsCanBeSwept() throws {
         let text = #"{"name": "x", "data": {"source": "synthetic"}, "optimizer": {"schedule": {"type": "cosine"}}, "sweep": {"grid": {"optimizer.schedule.min_lr": [0, 0.001]}}}"#
