@@ -93,6 +93,8 @@ public final class Solver<T: Real> {
     public let settings: TrainingSettings
     private var batchRNG: SeededGenerator
     private var evalRNG: SeededGenerator
+    /// The trial's seed (the augmentation generator of each epoch derives from it).
+    private let seed: UInt64
     private let xBatch = Tensor<T>(shape: [0])
     private var yBatch: [Int32] = []
     private var indices: [Int] = []
@@ -110,7 +112,6 @@ public final class Solver<T: Real> {
         evalRNG = SeededGenerator(seed: seed, stream: 3)
         self.seed = seed
     }
-    private let seed: UInt64
 
     /// The augmentation generator of `epoch` (from 0) of a trial seeded `seed`: a function
     /// of the two alone, so a run resumed at an epoch boundary draws the same choices.
