@@ -2,7 +2,7 @@
 """Generate reference fixtures for the optimizers of SPEC.md section 4.
 
 This is an independent float64 numpy implementation of the update rules
-(sgd, sgd_momentum, nesterov, rmsprop, adam, adagrad).  For every case it
+(sgd, sgd_momentum, nesterov, rmsprop, adam, adagrad, adamw).  For every case it
 starts from the same 12-value weight array ``w0``, applies 5 updates with 5
 fixed gradient arrays ``dw`` and records the weights after every step.
 
@@ -24,6 +24,12 @@ Here the "epoch" boundary is simply after step 2: steps 1..2 use ``lr``,
 steps 3..5 use ``lr * 0.5``.  The fixture records the learning rate used at
 every step (``learning_rates``) so the test does not have to re-derive it.
 The optimizer state (velocity etc.) is NOT touched by the decay.
+
+Decoupled weight decay (``weight_decay`` = wd; sgd, sgd_momentum, nesterov and
+adamw): every step first scales the weights, ``w = w * (1 - lr * wd)`` (as
+PyTorch's AdamW: ``p.mul_(1 - lr * wd)``), then applies the rule's update with
+the unchanged gradient.  adamw is adam after that scaling; its default wd is
+0.01 (PyTorch's), 0 for the others.
 """
 
 import json
@@ -44,16 +50,21 @@ DEFAULTS = {
     "beta1": 0.9,
     "beta2": 0.999,
     "epsilon": 1e-8,
+    "weight_decay": 0.0,
 }
+
+# Defaults that differ per optimizer.
+OWN_DEFAULTS = {"adamw": {"weight_decay": 1e-2}}
 
 # The hyper-parameters each optimizer actually reads.
 USED = {
-    "sgd": ["learning_rate"],
-    "sgd_momentum": ["learning_rate", "momentum"],
-    "nesterov": ["learning_rate", "momentum"],
+    "sgd": ["learning_rate", "weight_decay"],
+    "sgd_momentum": ["learning_rate", "momentum", "weight_decay"],
+    "nesterov": ["learning_rate", "momentum", "weight_decay"],
     "rmsprop": ["learning_rate", "decay_rate", "epsilon"],
     "adam": ["learning_rate", "beta1", "beta2", "epsilon"],
     "adagrad": ["learning_rate", "epsilon"],
+    "adamw": ["learning_rate", "beta1", "beta2", "epsilon", "weight_decay"],
 }
 
 
@@ -124,6 +135,7 @@ STEP = {
     "rmsprop": rmsprop_step,
     "adam": adam_step,
     "adagrad": adagrad_step,
+    "adamw": adam_step,   # after the decoupled decay, see run_case
 }
 
 
@@ -137,7 +149,7 @@ def make_inputs():
 
 def run_case(name, optimizer, overrides, w0, dws, lr_decay=None):
     """Run NUM_STEPS updates; lr_decay = (factor, after_step) or None."""
-    hp = {k: DEFAULTS[k] for k in USED[optimizer]}
+    hp = {k: OWN_DEFAULTS.get(optimizer, {}).get(k, DEFAULTS[k]) for k in USED[optimizer]}
     for k, v in overrides.items():
         if k not in hp:
             raise ValueError(f"{name}: {optimizer} does not use {k}")
@@ -149,6 +161,9 @@ def run_case(name, optimizer, overrides, w0, dws, lr_decay=None):
     expected, lrs = [], []
     for step, dw in enumerate(dws, start=1):
         lrs.append(lr)
+        wd = hp.get("weight_decay", 0.0)
+        if wd != 0.0:
+            w = w * (1.0 - lr * wd)   # decoupled weight decay, before the update
         w = STEP[optimizer](w, dw, lr, hp, state)
         expected.append(w.tolist())
         if lr_decay is not None and step == lr_decay[1]:
@@ -184,6 +199,12 @@ def build_fixture():
         run_case("adagrad", "adagrad", {}, w0, dws),
         run_case("sgd_momentum_lr_decay0.5_after_step2", "sgd_momentum", {}, w0, dws,
                  lr_decay=(0.5, 2)),
+        run_case("adamw", "adamw", {}, w0, dws),
+        run_case("adamw_lr1e-3_wd0.1", "adamw", {"learning_rate": 1e-3, "weight_decay": 0.1}, w0, dws),
+        run_case("adamw_wd0.5_lr_decay0.5_after_step2", "adamw", {"weight_decay": 0.5}, w0, dws, lr_decay=(0.5, 2)),
+        run_case("sgd_wd0.2", "sgd", {"weight_decay": 0.2}, w0, dws),
+        run_case("sgd_momentum_wd0.1", "sgd_momentum", {"weight_decay": 0.1}, w0, dws),
+        run_case("nesterov_wd0.1", "nesterov", {"weight_decay": 0.1}, w0, dws),
     ]
     return {
         "description": (
@@ -191,7 +212,8 @@ def build_fixture():
             "from w0, applies dw[0..4] in order; expected[i] is w after step i+1. "
             "learning_rates[i] is the learning rate used at step i+1 (lr_decay "
             "multiplies it after the listed steps; optimizer state is unaffected). "
-            "adam increments t before use."
+            "adam increments t before use. weight_decay (decoupled): w = w*(1 - lr*wd) "
+            "before each update."
         ),
         "generator": "scripts/optimizer_fixtures.py (numpy RandomState(0): w0 = randn(12), then dw_k = randn(12) for k = 1..5)",
         "dtype": "float64",

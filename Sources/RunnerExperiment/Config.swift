@@ -107,6 +107,14 @@ public struct ExperimentConfig: Sendable {
         opt.momentum = num(o["momentum"]); opt.decayRate = num(o["decay_rate"])
         opt.beta1 = num(o["beta1"]); opt.beta2 = num(o["beta2"]); opt.epsilon = num(o["epsilon"])
         opt.lrDecay = num(o["lr_decay"])
+        if case .number(let wd)? = o["weight_decay"] { opt.weightDecay = wd }
+        let sch = o["schedule"]!
+        opt.schedule.kind = try decodeChoice(sch["type"], path: "optimizer.schedule.type")
+        opt.schedule.warmupEpochs = int(sch["warmup_epochs"])
+        opt.schedule.stepEpochs = optInt(sch["step_epochs"])
+        if case .number(let g)? = sch["gamma"] { opt.schedule.gamma = g }
+        if case .array(let ms)? = sch["milestones"] { opt.schedule.milestones = ms.map { int($0) } }
+        if case .number(let m)? = sch["min_lr"] { opt.schedule.minLR = m }
         optimizer = opt
         let t = r["training"]!
         var ts = TrainingSettings(numEpochs: int(t["num_epochs"]), batchSize: int(t["batch_size"]))
@@ -114,8 +122,52 @@ public struct ExperimentConfig: Sendable {
         ts.trainAccuracySamples = int(t["train_acc_samples"])
         ts.evalBatchSize = int(t["eval_batch_size"])
         ts.checkpointEvery = int(t["checkpoint_every"])
+        let es = t["early_stopping"]!
+        if let patience = optInt(es["patience"]) { ts.earlyStopping = EarlyStopping(metric: str(es["metric"]), patience: patience, minDelta: num(es["min_delta"])) }
+        let aug = d["augment"]!
+        if case .bool(let b)? = aug["flip"] { ts.augmentation.flip = b }
+        ts.augmentation.cropPadding = int(aug["crop_padding"])
         training = ts
         outputDir = str(r["output"]?["dir"])
+        try checkTrainingExtras(o)
+    }
+
+    /// Checks that involve more than one field: weight decay only for the rules that apply
+    /// it, each schedule's own settings, the warm-up within training, augmentation of images.
+    private func checkTrainingExtras(_ o: JSON) throws(ConfigError) {
+        let rule = optimizer.kind.rule
+        if case .number(let wd)? = o["weight_decay"], wd != 0, !rule.settingsUsed.contains("weight_decay") {
+            let hint = rule.name == Adam.name ? "; for Adam with decoupled weight decay use \"type\": \"\(AdamW.name)\"" : "; the L2 penalty model.reg works with every rule"
+            throw .invalidValue(path: "optimizer.weight_decay", message: "\(rule.name) does not apply weight_decay (\(UpdateRules.using("weight_decay")) do)\(hint)")
+        }
+        let s = optimizer.schedule
+        if optimizer.lrDecay != 1, s.kind != .exponential {
+            throw .invalidValue(path: "optimizer.lr_decay", message: "is the exponential schedule's factor; the \(s.kind) schedule does not use it (leave it at 1)")
+        }
+        switch s.kind {
+        case .step where s.stepEpochs == nil:
+            throw .invalidValue(path: "optimizer.schedule.step_epochs", message: "the step schedule needs step_epochs (epochs between two multiplications by gamma)")
+        case .multistep where s.milestones.isEmpty:
+            throw .invalidValue(path: "optimizer.schedule.milestones", message: "the multistep schedule needs milestones, e.g. [30, 60]")
+        case .multistep where zip(s.milestones, s.milestones.dropFirst()).contains { $0 >= $1 }:
+            throw .invalidValue(path: "optimizer.schedule.milestones", message: "must be increasing, got \(s.milestones)")
+        case .cosine where s.minLR > optimizer.learningRate:
+            throw .invalidValue(path: "optimizer.schedule.min_lr", message: "\(JSON.format(s.minLR)) is above the learning rate \(JSON.format(optimizer.learningRate)); the cosine goes from the learning rate down to min_lr")
+        default: break
+        }
+        if s.warmupEpochs >= training.numEpochs, s.warmupEpochs > 0 {
+            throw .invalidValue(path: "optimizer.schedule.warmup_epochs", message: "\(s.warmupEpochs) leaves no epoch for the schedule: training.num_epochs is \(training.numEpochs)")
+        }
+        let a = training.augmentation
+        if a.isActive {
+            let shape = inputShape
+            guard shape.count == 3 else {
+                throw .invalidValue(path: "data.augment", message: "flips and crops need images, but data.source \"\(dataSource)\" gives samples of shape \(shape)")
+            }
+            if a.cropPadding >= min(shape[1], shape[2]) {
+                throw .invalidValue(path: "data.augment.crop_padding", message: "must be less than the image size \(shape[1])×\(shape[2]), got \(a.cropPadding)")
+            }
+        }
     }
 
     /// Per-sample input shape of the data source.

@@ -11,6 +11,8 @@ public indirect enum FieldType: Sendable {
     case number(min: Double?, minOpen: Bool, max: Double?, maxOpen: Bool)
     /// A positive number or null ("automatic").
     case optionalPositive
+    /// A number ≥ 0 or null ("automatic").
+    case optionalNonNegative
     case string
     /// Free text: any characters but control characters other than newline and tab.
     case text
@@ -33,6 +35,7 @@ public indirect enum FieldType: Sendable {
         case .optionalInt(let m): (m == 1 ? "a positive integer" : "an integer ≥ \(m)") + " or null"
         case .number: "a number"
         case .optionalPositive: "a positive number or null"
+        case .optionalNonNegative: "a non-negative number or null"
         case .string, .text: "a string"
         case .name: "a name of letters, digits, '.', '_' and '-'"
         case .path: "a path"
@@ -74,6 +77,12 @@ public enum Schema {
         Field("num_train", .optionalInt(min: 1), .null, "training rows to use, taken from the start of the training split (null: all)"),
         Field("num_val", .int(min: 1), .number(1000), "validation rows: the last rows of the available training data"),
         Field("num_test", .int(min: 0), .number(1000), "test rows (the first rows of test_batch.bin); 0 skips the test accuracy"),
+        Field("augment", .section(augment), sectionDefault(augment), "random changes to each training minibatch (images only), drawn from the trial's seed and the epoch: the arms of a sweep point see the same ones"),
+    ]
+
+    public static let augment: [Field] = [
+        Field("flip", .bool, .bool(Augmentation().flip), "mirror each training image left-right with probability 1/2"),
+        Field("crop_padding", .int(min: 0), .number(Double(Augmentation().cropPadding)), "pad each training image with this many zeros (the mean image, after mean subtraction) on every side and cut a random window of the original size from it (0: no crop; 4 is the usual CIFAR recipe)"),
     ]
 
     public static let model: [Field] = [
@@ -104,7 +113,18 @@ public enum Schema {
         Field("beta1", unit, .number(opt.beta1), "decay of the first moment; used by \(UpdateRules.using("beta1"))"),
         Field("beta2", unit, .number(opt.beta2), "decay of the second moment; used by \(UpdateRules.using("beta2"))"),
         Field("epsilon", positive, .number(opt.epsilon), "added to the denominator; used by \(UpdateRules.using("epsilon"))"),
-        Field("lr_decay", .number(min: 0, minOpen: true, max: 1, maxOpen: false), .number(opt.lrDecay), "learning rate multiplier applied at the end of every epoch"),
+        Field("lr_decay", .number(min: 0, minOpen: true, max: 1, maxOpen: false), .number(opt.lrDecay), "learning rate multiplier applied at the end of every epoch (the exponential schedule)"),
+        Field("weight_decay", .optionalNonNegative, .null, "decoupled weight decay wd: each step first does w ← w·(1 − lr·wd) on every parameter (weights, biases, gamma, beta), then the update; unlike reg it is not added to the loss or the gradient, so momentum and Adam's moments never see it (null: \(UpdateRules.defaultWeightDecays)); used by \(UpdateRules.using("weight_decay"))"),
+        Field("schedule", .section(schedule), sectionDefault(schedule), "how the learning rate changes during training"),
+    ]
+
+    public static let schedule: [Field] = [
+        Field("type", .choice(Schedules.names), .string(opt.schedule.kind.rawValue), Schedules.all.map { "\($0.name): \($0.summary)" }.joined(separator: "; ")),
+        Field("warmup_epochs", .int(min: 0), .number(Double(opt.schedule.warmupEpochs)), "epochs of linear warm-up in front of the schedule: the rate rises per iteration from lr/(w·iterations per epoch) to lr; the schedule then starts, counting its epochs from the end of the warm-up"),
+        Field("step_epochs", .optionalInt(min: 1), .null, "epochs between two multiplications by gamma (epochs 1…k use the base rate)", models: Schedules.using("step_epochs")),
+        Field("gamma", .number(min: 0, minOpen: true, max: 1, maxOpen: false), .number(opt.schedule.gamma), "factor applied at each step or milestone", models: Schedules.using("gamma")),
+        Field("milestones", .intList(min: 1), .array([]), "increasing epochs after which the rate is multiplied by gamma", models: Schedules.using("milestones")),
+        Field("min_lr", nonNegative, .number(opt.schedule.minLR), "the rate the cosine reaches at the end of training", models: Schedules.using("min_lr")),
     ]
 
     public static let training: [Field] = [
@@ -113,8 +133,23 @@ public enum Schema {
         Field("shuffle", .bool, .bool(train.shuffle), "false: minibatches drawn with replacement (the course); true: a new permutation each epoch"),
         Field("train_acc_samples", .int(min: 1), .number(Double(train.trainAccuracySamples)), "training rows sampled for the train accuracy"),
         Field("eval_batch_size", .int(min: 1), .number(Double(train.evalBatchSize)), "rows per forward pass when measuring accuracy"),
+        Field("early_stopping", .section(earlyStopping), sectionDefault(earlyStopping), "end training when a metric stops improving; the trial ends finished, the best parameters restored, the stop epoch in its record and summary message"),
         Field("checkpoint_every", .int(min: 0), .number(Double(train.checkpointEvery)), "epochs between checkpoints of the full training state in the trial folder (0: none); a rerun after a kill resumes from the last one, to the same numbers bit for bit"),
     ]
+
+    public static let earlyStopping: [Field] = [
+        Field("metric", .choice(EarlyStopping.metrics), .string("val_acc"), "the accuracy watched (higher is better)"),
+        Field("patience", .optionalInt(min: 1), .null, "epochs in a row without improvement before training stops (null: no early stopping)"),
+        Field("min_delta", nonNegative, .number(0), "an improvement is a value above the best so far plus min_delta"),
+    ]
+
+    /// The resolved default of a nested section (its fields' defaults, those of the first
+    /// variant when fields depend on `type`): an untouched section equals its default, so it
+    /// stays out of trial ids.
+    static func sectionDefault(_ fields: [Field]) -> JSON {
+        let variant: String? = if case .string(let t)? = fields.first(where: { $0.name == "type" })?.defaultValue { t } else { nil }
+        return .object(fields.filter { f in f.models.map { m in variant.map { m.contains($0) } ?? true } ?? true }.map { ($0.name, $0.defaultValue) })
+    }
 
     public static let output: [Field] = [
         Field("dir", .path, .string("results"), "results go to <dir>/<name>/ (relative to the working directory)"),
@@ -161,20 +196,23 @@ public enum Schema {
 
     /// Every valid dotted path of a scalar field (for sweep paths and suggestions).
     public static var allPaths: [String] {
-        var out: [String] = []
-        for f in top {
-            if case .section(let fs) = f.type { out += fs.map { "\(f.name).\($0.name)" } }
-            else if f.name != "sweep" { out.append(f.name) }
+        func paths(_ fs: [Field], _ prefix: String) -> [String] {
+            fs.flatMap { f -> [String] in
+                if case .section(let inner) = f.type { return paths(inner, prefix + f.name + ".") }
+                return f.name == "sweep" ? [] : [prefix + f.name]
+            }
         }
-        return out
+        return paths(top, "")
     }
 
     public static func field(at path: String) -> Field? {
-        let parts = path.split(separator: ".").map(String.init)
-        guard let head = top.first(where: { $0.name == parts.first }) else { return nil }
-        if parts.count == 1 { return head }
-        guard parts.count == 2, case .section(let fs) = head.type else { return nil }
-        return fs.first { $0.name == parts[1] }
+        var fields = top, found: Field? = nil
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            if found != nil { guard case .section(let fs) = found!.type else { return nil }; fields = fs }
+            guard let f = fields.first(where: { $0.name == part }) else { return nil }
+            found = f
+        }
+        return found
     }
 }
 
@@ -189,7 +227,8 @@ func resolveSection(_ json: JSON, fields: [Field], path: String, modelType: Stri
     let applicable = fields.filter { f in f.models.map { m in modelType.map { m.contains($0) } ?? true } ?? true }
     for (k, _) in pairs where k != "//" && !applicable.contains(where: { $0.name == k }) {
         if let f = fields.first(where: { $0.name == k }), let models = f.models {
-            throw .invalidValue(path: join(path, k), message: "applies to model type \(models.map { "\"\($0)\"" }.joined(separator: " or ")), not \"\(modelType ?? "")\"")
+            let section = path.split(separator: ".").last.map(String.init) ?? path
+            throw .invalidValue(path: join(path, k), message: "applies to \(section) type \(models.map { "\"\($0)\"" }.joined(separator: " or ")), not \"\(modelType ?? "")\"")
         }
         throw .unknownKey(path: path, key: k, suggestion: nearest(k, in: applicable.map(\.name)))
     }
@@ -241,10 +280,11 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
             throw .invalidValue(path: path, message: "must be \(range), got \(JSON.format(x))")
         }
         return v
-    case .optionalPositive:
+    case .optionalPositive, .optionalNonNegative:
         if case .null = v { return v }
         guard case .number(let x) = v else { throw wrong() }
-        guard x > 0 else { throw .invalidValue(path: path, message: "must be positive, got \(JSON.format(x))") }
+        if case .optionalPositive = type, x <= 0 { throw .invalidValue(path: path, message: "must be positive, got \(JSON.format(x))") }
+        if x < 0 { throw .invalidValue(path: path, message: "must be non-negative, got \(JSON.format(x))") }
         return v
     case .string, .name:
         if case .null = v, isDefault { return v }
@@ -304,8 +344,14 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
         }
         return .array(out)
     case .section(let fs):
-        if case .null = v { return try resolveSection(.object([]), fields: fs, path: path) }
-        return try resolveSection(v, fields: fs, path: path, modelType: nil)
+        let object: JSON = if case .null = v { .object([]) } else { v }
+        // Sections whose fields depend on their "type" (optimizer.schedule): check the type first.
+        var variant: String? = nil
+        if fs.contains(where: { $0.models != nil }), let t = fs.first(where: { $0.name == "type" }), case .object = object {
+            let checked = try checkValue(object["type"] ?? t.defaultValue, type: t.type, path: join(path, "type"), isDefault: object["type"] == nil)
+            if case .string(let s) = checked { variant = s }
+        }
+        return try resolveSection(object, fields: fs, path: path, modelType: variant)
     case .sweep:
         return v   // checked by Sweep
     }
@@ -330,5 +376,5 @@ func checkIntegerRange(_ x: Double, path: String) throws(ConfigError) {
 }
 
 func isOptional(_ t: FieldType) -> Bool {
-    switch t { case .optionalInt, .optionalPositive: return true; default: return false }
+    switch t { case .optionalInt, .optionalPositive, .optionalNonNegative: return true; default: return false }
 }

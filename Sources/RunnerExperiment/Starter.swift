@@ -7,11 +7,19 @@ public func configReference() -> String {
     for f in Schema.top {
         if case .section(let fs) = f.type {
             lines.append("\(f.name): \(f.doc)")
-            for g in fs {
-                let models = g.models.map { " [model type \($0.joined(separator: ", "))]" } ?? ""
-                lines.append("  \(f.name).\(g.name) = \(g.defaultValue.compact)  (\(g.type.expectation))\(models)")
-                lines.append("      \(g.doc)")
+            func add(_ fs: [Field], _ prefix: String, _ indent: String) {
+                for g in fs {
+                    if case .section(let inner) = g.type {
+                        lines.append("\(indent)\(prefix).\(g.name): \(g.doc)")
+                        add(inner, "\(prefix).\(g.name)", indent + "  ")
+                        continue
+                    }
+                    let models = g.models.map { " [\(prefix.split(separator: ".").last ?? "") type \($0.joined(separator: ", "))]" } ?? ""
+                    lines.append("\(indent)\(prefix).\(g.name) = \(g.defaultValue.compact)  (\(g.type.expectation))\(models)")
+                    lines.append("\(indent)    \(g.doc)")
+                }
             }
+            add(fs, f.name, "  ")
         } else if case .sweep = f.type {
             lines.append("sweep: \(f.doc)")
             for kind in SweepKinds.all { lines.append("  " + kind.syntax) }
@@ -95,10 +103,14 @@ public func schemaMarkdownTable() -> String {
     for f in Schema.top {
         switch f.type {
         case .section(let fs):
-            for g in fs {
-                let models = g.models.map { " (model type " + $0.joined(separator: ", ") + ")" } ?? ""
-                rows.append("| `\(f.name).\(g.name)` | \(def(g)) | \(expected(g.type)) | \(cell(g.doc))\(models) |")
+            func add(_ fs: [Field], _ prefix: String) {
+                for g in fs {
+                    let models = g.models.map { " (\(prefix.split(separator: ".").last ?? "") type " + $0.joined(separator: ", ") + ")" } ?? ""
+                    rows.append("| `\(prefix).\(g.name)` | \(def(g)) | \(expected(g.type)) | \(cell(g.doc))\(models) |")
+                    if case .section(let inner) = g.type { add(inner, "\(prefix).\(g.name)") }
+                }
             }
+            add(fs, f.name)
         case .sweep:
             rows.append("| `sweep` | none | \(cell(f.type.expectation)) | \(cell(f.doc)) (see [Sweeps](#sweeps)) |")
         default:

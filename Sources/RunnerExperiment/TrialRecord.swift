@@ -21,6 +21,10 @@ public struct TrialRecord: Sendable {
     public var iterationsPerEpoch: Int
     /// Training loss of every iteration.
     public var losses: [Double]
+    /// Learning rate of every iteration (empty in records written before it was kept).
+    public var learningRates: [Double]
+    /// The epoch at which early stopping ended training (nil: it did not).
+    public var stoppedEpoch: Int?
     /// Accuracy checks: epoch 0 (after the first iteration) and every epoch end.
     public var epochs: [EpochRecord]
     /// Validation accuracy of the best parameters (those restored at the end) and its epoch.
@@ -30,12 +34,12 @@ public struct TrialRecord: Sendable {
 
     public init(index: Int, id: String, arm: String?, parameters: [(path: String, value: JSON)], status: TrialStatus,
                 message: String = "", seconds: Double = 0, dtype: String = "float32", iterationsPerEpoch: Int = 0,
-                losses: [Double] = [], epochs: [EpochRecord] = [], bestValAccuracy: Double? = nil, bestEpoch: Int? = nil,
-                testAccuracy: Double? = nil) {
+                losses: [Double] = [], learningRates: [Double] = [], epochs: [EpochRecord] = [], bestValAccuracy: Double? = nil,
+                bestEpoch: Int? = nil, testAccuracy: Double? = nil, stoppedEpoch: Int? = nil) {
         self.index = index; self.id = id; self.arm = arm; self.parameters = parameters; self.status = status
         self.message = message; self.seconds = seconds; self.dtype = dtype; self.iterationsPerEpoch = iterationsPerEpoch
         self.losses = losses; self.epochs = epochs; self.bestValAccuracy = bestValAccuracy; self.bestEpoch = bestEpoch
-        self.testAccuracy = testAccuracy
+        self.testAccuracy = testAccuracy; self.learningRates = learningRates; self.stoppedEpoch = stoppedEpoch
     }
 
     /// The record of `trial` trained to `result`.
@@ -43,9 +47,9 @@ public struct TrialRecord: Sendable {
         let has = !result.epochs.isEmpty
         self.init(index: trial.index, id: trial.id, arm: trial.arm, parameters: trial.parameters, status: result.status,
                   message: result.message, seconds: result.seconds, dtype: trial.config.dtype,
-                  iterationsPerEpoch: result.iterationsPerEpoch, losses: result.losses, epochs: result.epochs,
-                  bestValAccuracy: has ? result.bestValAccuracy : nil, bestEpoch: has ? result.bestEpoch : nil,
-                  testAccuracy: result.testAccuracy)
+                  iterationsPerEpoch: result.iterationsPerEpoch, losses: result.losses, learningRates: result.learningRates,
+                  epochs: result.epochs, bestValAccuracy: has ? result.bestValAccuracy : nil, bestEpoch: has ? result.bestEpoch : nil,
+                  testAccuracy: result.testAccuracy, stoppedEpoch: result.stoppedEpoch)
     }
 
     /// Mean of the last 100 iteration losses (SPEC §7), nan without any.
@@ -73,10 +77,13 @@ public struct TrialRecord: Sendable {
 
     // MARK: exports
 
-    /// `trials/<id>/loss.csv`: iteration, epoch, loss.
+    /// `trials/<id>/loss.csv`: iteration, epoch, loss, learning_rate (the rate of that
+    /// iteration's update; empty for records that predate it).
     public var lossCSV: String {
         let perEpoch = max(iterationsPerEpoch, 1)
-        return csv(["iteration", "epoch", "loss"], losses.enumerated().map { (i, l) in ["\(i + 1)", "\(i / perEpoch + 1)", fmt(l, dtype: dtype)] })
+        return csv(["iteration", "epoch", "loss", "learning_rate"], losses.enumerated().map { (i, l) in
+            ["\(i + 1)", "\(i / perEpoch + 1)", fmt(l, dtype: dtype), i < learningRates.count ? "\(learningRates[i])" : ""]
+        })
     }
 
     /// `trials/<id>/accuracy.csv`: epoch, iteration, train_acc, val_acc, learning_rate.
@@ -114,6 +121,8 @@ public struct TrialRecord: Sendable {
                         TrialRecord.number(e.valAccuracy), TrialRecord.number(e.learningRate)])
             })),
             ("losses", .array(losses.map(TrialRecord.number))),
+            ("learning_rates", .array(learningRates.map(TrialRecord.number))),
+            ("stopped_epoch", stoppedEpoch.map { .number(Double($0)) } ?? .null),
         ])
     }
 
@@ -134,15 +143,21 @@ public struct TrialRecord: Sendable {
         var losses: [Double] = []
         losses.reserveCapacity(ls.count)
         for l in ls { guard let x = TrialRecord.double(l) else { return nil }; losses.append(x) }
+        var rates: [Double] = []
+        if case .array(let rs)? = j["learning_rates"] {
+            rates.reserveCapacity(rs.count)
+            for r in rs { guard let x = TrialRecord.double(r) else { return nil }; rates.append(x) }
+        }
         var arm: String? = nil, message = "", dtype = "float32"
         if case .string(let a)? = j["arm"] { arm = a }
         if case .string(let m)? = j["message"] { message = m }
         if case .string(let d)? = j["dtype"] { dtype = d }
         self.init(index: Int(index), id: id, arm: arm, parameters: params.map { ($0.key, $0.value) }, status: status,
                   message: message, seconds: TrialRecord.double(j["seconds"]) ?? 0, dtype: dtype,
-                  iterationsPerEpoch: Int(TrialRecord.double(j["iterations_per_epoch"]) ?? 0), losses: losses, epochs: epochs,
-                  bestValAccuracy: TrialRecord.double(j["best_val_acc"]), bestEpoch: TrialRecord.double(j["best_epoch"]).map { Int($0) },
-                  testAccuracy: TrialRecord.double(j["test_acc"]))
+                  iterationsPerEpoch: Int(TrialRecord.double(j["iterations_per_epoch"]) ?? 0), losses: losses, learningRates: rates,
+                  epochs: epochs, bestValAccuracy: TrialRecord.double(j["best_val_acc"]),
+                  bestEpoch: TrialRecord.double(j["best_epoch"]).map { Int($0) }, testAccuracy: TrialRecord.double(j["test_acc"]),
+                  stoppedEpoch: TrialRecord.double(j["stopped_epoch"]).map { Int($0) })
     }
 }
 

@@ -8,13 +8,20 @@ import Foundation
 /// Adding a rule: write its file and add the type to `UpdateRules.all`. Swift has no
 /// load-time hook a file could use to register itself, so that one line is the registration.
 public enum UpdateRules: NameRegistry {
-    public static let all: [any UpdateRule.Type] = [SGD.self, SGDMomentum.self, Nesterov.self, RMSProp.self, Adam.self, Adagrad.self]
+    public static let all: [any UpdateRule.Type] = [SGD.self, SGDMomentum.self, Nesterov.self, RMSProp.self, Adam.self, Adagrad.self, AdamW.self]
     public static var names: [String] { all.map { $0.name } }
 
     public static func named(_ name: String) -> (any UpdateRule.Type)? { all.first { $0.name == name } }
 
     /// "adam, rmsprop": the rules that read `setting`.
     public static func using(_ setting: String) -> String { all.filter { $0.settingsUsed.contains(setting) }.map { $0.name }.joined(separator: ", ") }
+
+    /// "0.01 for adamw, 0 for the others": the default weight decays of the rules that use it.
+    public static var defaultWeightDecays: String {
+        let users = all.filter { $0.settingsUsed.contains("weight_decay") }
+        let special = users.filter { $0.defaultWeightDecay != 0 }.map { "\($0.defaultWeightDecay) for \($0.name)" }
+        return (special + ["0 for the others"]).joined(separator: ", ")
+    }
 
     /// "0.001 for adam, 0.01 for the others": the default learning rates.
     public static var defaultLearningRates: String {
@@ -35,8 +42,12 @@ public struct UpdateRuleInfo: Sendable {
     public let settingsUsed: [String]
     /// The learning rate when the config gives none.
     public let defaultLearningRate: Double
-    public init(name: String, state: [String], uses: [String], defaultLearningRate: Double) {
+    /// The decoupled weight decay when the config gives none (only rules that use
+    /// `weight_decay`; 0.01 for adamw as in PyTorch, 0 for the others).
+    public let defaultWeightDecay: Double
+    public init(name: String, state: [String], uses: [String], defaultLearningRate: Double, defaultWeightDecay: Double = 0) {
         self.name = name; stateNames = state; settingsUsed = uses; self.defaultLearningRate = defaultLearningRate
+        self.defaultWeightDecay = defaultWeightDecay
     }
 }
 
@@ -54,6 +65,7 @@ extension UpdateRule {
     public static var stateNames: [String] { info.stateNames }
     public static var settingsUsed: [String] { info.settingsUsed }
     public static var defaultLearningRate: Double { info.defaultLearningRate }
+    public static var defaultWeightDecay: Double { info.defaultWeightDecay }
 }
 
 /// An update rule by name (`optimizer.type`): one of `UpdateRules.all`.
@@ -71,12 +83,20 @@ public struct OptimizerSettings: Equatable, Sendable {
     public var beta1 = 0.9
     public var beta2 = 0.999
     public var epsilon = 1e-8
-    /// Multiplies the learning rate once at the end of each epoch.
+    /// Multiplies the learning rate once at the end of each epoch (the `exponential` schedule).
     public var lrDecay = 1.0
+    /// Decoupled weight decay `wd`: every step first does `w ← w·(1 − lr·wd)` on every
+    /// parameter (weights, biases, γ and β alike, as PyTorch's `weight_decay`), then the rule's
+    /// update. Unlike the L2 `reg` it is not part of the loss or the gradient, so it does not
+    /// pass through momentum or Adam's moments. 0: none.
+    public var weightDecay: Double
+    /// How the learning rate changes over training (see `learningRate(at:iterationsPerEpoch:numEpochs:)`).
+    public var schedule = ScheduleSettings()
 
     public init(kind: OptimizerKind, learningRate: Double? = nil) {
         self.kind = kind
         self.learningRate = learningRate ?? OptimizerSettings.defaultLearningRate(for: kind)
+        weightDecay = kind.rule.defaultWeightDecay
     }
 
     /// The learning rate used when none is given (the rule's own: 1e-3 for adam, 1e-2 for the others).
@@ -90,7 +110,7 @@ public struct OptimizerSettings: Equatable, Sendable {
 /// Each update is one fused pass over the parameter (see `OptimizerKernels`).
 public final class Optimizer<T: Real> {
     public let settings: OptimizerSettings
-    /// Current learning rate (decayed by `decayLearningRate()`); may be set.
+    /// The learning rate of the next `update()` (the Solver sets it every iteration from the schedule).
     public var learningRate: Double
     /// Steps taken so far (Adam's bias correction uses it); may be set to resume.
     public var step = 0
@@ -114,16 +134,28 @@ public final class Optimizer<T: Real> {
     /// Names of the state buffers of each parameter (see `state`).
     public var stateNames: [String] { rule.stateNames }
 
-    /// Applies one update to every parameter from its current gradient.
+    /// Applies one update to every parameter from its current gradient: the decoupled
+    /// weight decay `w ← w·(1 − lr·wd)` when `weightDecay` is not 0, then the rule's step.
+    /// Cost: one or two passes over every parameter.
     public func update() {
         step += 1
         let lr = T(learningRate)
+        let keep = settings.weightDecay == 0 ? nil : Optional(T(1 - learningRate * settings.weightDecay))
         for (k, p) in parameters.enumerated() {
+            if let keep { scaleInPlace(p.value.data, count: p.value.count, by: keep) }
             rule.step(count: p.value.count, w: p.value.data, dw: UnsafePointer(p.grad.data), state: statePointers[k],
                       lr: lr, settings: settings, t: step)
         }
     }
 
-    /// End of an epoch: `lr ← lr · lr_decay`.
+    /// `lr ← lr · lr_decay` (the exponential schedule done by hand; the Solver instead sets
+    /// `learningRate` from `settings.learningRate(at:iterationsPerEpoch:numEpochs:)` every iteration).
     public func decayLearningRate() { learningRate *= settings.lrDecay }
+}
+
+/// `x[i] *= s` for `count` values.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func scaleInPlace<T: Real>(_ x: UnsafeMutablePointer<T>, count: Int, by s: T) {
+    for i in 0..<count { x[i] *= s }
 }

@@ -5,13 +5,12 @@ import RunnerKernels
 /// parameters and buffers, optimizer state and step, every random generator (minibatches,
 /// accuracy subsamples, each dropout layer), the shuffle order, the best parameters so far and
 /// the histories. `Solver.train(resumingFrom:)` continues from it to the same numbers, bit for
-/// bit, as a run that was never stopped (the learning rate is part of the state).
+/// bit, as a run that was never stopped. What is a function of the iteration count (the
+/// learning-rate schedule, the augmentation generator of each epoch) or of the histories
+/// (early stopping) needs no state of its own.
 public struct TrainingState<T: Real>: Sendable {
     public var iterationsDone: Int
     public var epoch: Int
-    /// The optimizer's current rate and the rate used by the epoch in progress.
-    public var learningRate: Double
-    public var rateOfEpoch: Double
     public var optimizerStep: Int
     /// `Network.snapshot()`: every parameter, then every buffer.
     public var network: [[T]]
@@ -24,6 +23,8 @@ public struct TrainingState<T: Real>: Sendable {
     public var permutation: [Int]
     public var cursor: Int
     public var losses: [Double]
+    /// The rate of every iteration (the schedule gives it from the iteration count; kept for the histories).
+    public var learningRates: [Double]
     public var epochs: [EpochRecord]
     public var bestValAccuracy: Double
     public var bestEpoch: Int
@@ -66,10 +67,10 @@ public enum CheckpointFile {
         for (k, g) in s.generators.enumerated() { add("generator.\(k)", "u64", g) }
         add("permutation", "u64", s.permutation.map { UInt64($0) })
         add("losses", "f64", s.losses)
+        add("learning_rates", "f64", s.learningRates)
         add("epochs", "f64", s.epochs.flatMap { [Double($0.epoch), Double($0.iteration), $0.trainAccuracy, $0.valAccuracy, $0.learningRate] })
         let scalars: [String: UInt64] = [
             "iterations_done": UInt64(s.iterationsDone), "epoch": UInt64(s.epoch),
-            "learning_rate": s.learningRate.bitPattern, "rate_of_epoch": s.rateOfEpoch.bitPattern,
             "optimizer_step": UInt64(s.optimizerStep), "cursor": UInt64(s.cursor),
             "best_val_acc": s.bestValAccuracy.bitPattern, "best_epoch": UInt64(s.bestEpoch), "seconds": s.seconds.bitPattern,
         ]
@@ -129,6 +130,7 @@ public enum CheckpointFile {
         var generators: [[UInt64]] = []
         while let g = try values("generator.\(generators.count)", "u64", UInt64.self) { generators.append(g) }
         guard let perm = try values("permutation", "u64", UInt64.self), let losses = try values("losses", "f64", Double.self),
+              let rates = try values("learning_rates", "f64", Double.self),
               let flat = try values("epochs", "f64", Double.self), flat.count % 5 == 0 else { throw CheckpointError("histories missing") }
         let epochs = stride(from: 0, to: flat.count, by: 5).map {
             EpochRecord(epoch: Int(flat[$0]), iteration: Int(flat[$0 + 1]), trainAccuracy: flat[$0 + 2], valAccuracy: flat[$0 + 3], learningRate: flat[$0 + 4])
@@ -145,11 +147,10 @@ public enum CheckpointFile {
         let best = try list("best")
         return TrainingState(
             iterationsDone: try count("iterations_done"), epoch: try count("epoch"),
-            learningRate: Double(bitPattern: try scalar("learning_rate")), rateOfEpoch: Double(bitPattern: try scalar("rate_of_epoch")),
             optimizerStep: try count("optimizer_step"), network: try list("network"), optimizer: try list("optimizer"),
             best: best.isEmpty ? nil : best, generators: generators,
             permutation: perm.map { Int(truncatingIfNeeded: $0) }, cursor: try count("cursor"),
-            losses: losses, epochs: epochs, bestValAccuracy: Double(bitPattern: try scalar("best_val_acc")),
+            losses: losses, learningRates: rates, epochs: epochs, bestValAccuracy: Double(bitPattern: try scalar("best_val_acc")),
             bestEpoch: try count("best_epoch"), seconds: Double(bitPattern: try scalar("seconds")))
     }
 }

@@ -14,6 +14,10 @@ public struct TrainingSettings: Equatable, Sendable {
     public var evalBatchSize = 100
     /// Epochs between checkpoints (`Solver.train(checkpointEvery:)`); 0: none. Does not change any number.
     public var checkpointEvery = 1
+    /// Stop when the watched accuracy stops improving (nil: train every epoch).
+    public var earlyStopping: EarlyStopping? = nil
+    /// Random flips and crops of each training minibatch (none by default).
+    public var augmentation = Augmentation()
     public init(numEpochs: Int, batchSize: Int) { self.numEpochs = numEpochs; self.batchSize = batchSize }
 
     /// Every default in one place (the config schema reads its defaults from here).
@@ -46,6 +50,8 @@ public struct EpochRecord: Equatable, Sendable {
 
 public struct TrainingResult: Sendable {
     public var losses: [Double] = []
+    /// The learning rate of every iteration (the one `losses[i]`'s update used).
+    public var learningRates: [Double] = []
     public var iterationsPerEpoch = 0
     public var epochs: [EpochRecord] = []
     public var status = TrialStatus.finished
@@ -54,6 +60,8 @@ public struct TrainingResult: Sendable {
     public var bestEpoch = 0
     public var testAccuracy: Double?
     public var seconds = 0.0
+    /// The epoch at which early stopping ended training (nil: it did not).
+    public var stoppedEpoch: Int?
     public init() {}
 
     /// Mean of the last 100 iteration losses (SPEC §7), or nan when there are none.
@@ -76,8 +84,13 @@ public enum TrainingEvent: Sendable {
 /// best parameters by validation accuracy and restoring them at the end.
 ///
 /// Random streams derived from `seed`: 2 = minibatch indices, 3 = train-accuracy
-/// subsamples (weights use stream 1, dropout its own, see `Network`). Arms of a sweep that
-/// share a seed therefore see the same minibatches even when one of them has dropout.
+/// subsamples, 4 = augmentation, restarted at every epoch from (seed, epoch) (weights use
+/// stream 1, dropout its own, see `Network`). Arms of a sweep that share a seed therefore
+/// see the same minibatches, augmented the same way, even when one of them has dropout.
+///
+/// The learning rate of every iteration comes from `OptimizerSettings.learningRate(at:…)`,
+/// and early stopping's state from the history (`EarlyStopping.state(of:)`): neither keeps
+/// state of its own.
 public final class Solver<T: Real> {
     public let network: Network<T>
     public let optimizer: Optimizer<T>
@@ -85,9 +98,15 @@ public final class Solver<T: Real> {
     public let settings: TrainingSettings
     private var batchRNG: SeededGenerator
     private var evalRNG: SeededGenerator
+    /// The trial's seed (the augmentation generator of each epoch derives from it).
+    private let seed: UInt64
     private let xBatch = Tensor<T>(shape: [0])
     private var yBatch: [Int32] = []
     private var indices: [Int] = []
+    private var augmentScratch: [T] = []
+    /// Sees every training minibatch after augmentation, before the forward pass (for tests
+    /// and debugging: iteration from 0, the batch, its labels); never changes any number.
+    public var inspectBatch: ((Int, Tensor<T>, [Int32]) -> Void)? = nil
 
     public init(network: Network<T>, optimizer: Optimizer<T>, data: Dataset, settings: TrainingSettings, seed: UInt64) {
         self.network = network
@@ -96,6 +115,13 @@ public final class Solver<T: Real> {
         self.settings = settings
         batchRNG = SeededGenerator(seed: seed, stream: 2)
         evalRNG = SeededGenerator(seed: seed, stream: 3)
+        self.seed = seed
+    }
+
+    /// The augmentation generator of `epoch` (from 0) of a trial seeded `seed`: a function
+    /// of the two alone, so a run resumed at an epoch boundary draws the same choices.
+    public static func augmentationGenerator(seed: UInt64, epoch: Int) -> SeededGenerator {
+        SeededGenerator(seed: seed ^ mix64(UInt64(epoch) &+ 0x4155_474D_454E_5400), stream: 4)
     }
 
     /// Gathers `rows` of `split` into `xBatch`/`yBatch`.
@@ -161,17 +187,16 @@ public final class Solver<T: Real> {
             && state.generators.count == 2 + layerGenerators && state.generators.allSatisfy { SeededGenerator(state: $0) != nil }
             && (state.permutation.isEmpty ? !settings.shuffle : state.permutation.count == numTrain && state.permutation.allSatisfy { (0..<numTrain).contains($0) })
             && state.cursor <= numTrain
-            && state.iterationsDone == state.losses.count && state.iterationsDone <= settings.numEpochs * settings.iterationsPerEpoch(numTrain: numTrain)
+            && state.iterationsDone == state.losses.count && state.learningRates.count == state.losses.count && state.iterationsDone <= settings.numEpochs * settings.iterationsPerEpoch(numTrain: numTrain)
     }
 
     /// The state of the run after `iterationsDone` iterations (see `TrainingState`).
-    private func capture(_ result: TrainingResult, iterationsDone: Int, epoch: Int, rateOfEpoch: Double,
+    private func capture(_ result: TrainingResult, iterationsDone: Int, epoch: Int,
                          best: [[T]]?, permutation: [Int], cursor: Int, seconds: Double) -> TrainingState<T> {
         TrainingState(
-            iterationsDone: iterationsDone, epoch: epoch, learningRate: optimizer.learningRate, rateOfEpoch: rateOfEpoch,
-            optimizerStep: optimizer.step, network: network.snapshot(), optimizer: optimizer.state.flatMap { $0.map(\.array) },
+            iterationsDone: iterationsDone, epoch: epoch, optimizerStep: optimizer.step, network: network.snapshot(), optimizer: optimizer.state.flatMap { $0.map(\.array) },
             best: best, generators: [batchRNG.state, evalRNG.state] + network.layers.compactMap { $0.randomState?.state },
-            permutation: settings.shuffle ? permutation : [], cursor: cursor, losses: result.losses, epochs: result.epochs,
+            permutation: settings.shuffle ? permutation : [], cursor: cursor, losses: result.losses, learningRates: result.learningRates, epochs: result.epochs,
             bestValAccuracy: result.bestValAccuracy, bestEpoch: result.bestEpoch, seconds: seconds)
     }
 
@@ -195,7 +220,7 @@ public final class Solver<T: Real> {
         let b = settings.batchSize
         var best: [[T]]? = nil
         var epoch = 0
-        var lrUsed = optimizer.learningRate
+        var augmentRNG = Solver.augmentationGenerator(seed: seed, epoch: 0)
         var permutation = Array(0..<numTrain)
         var cursor = numTrain
         var first = 0, secondsBefore = 0.0
@@ -206,7 +231,6 @@ public final class Solver<T: Real> {
             var k = 0
             for bufs in optimizer.state { for t in bufs { s.optimizer[k].withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: t.count) }; k += 1 } }
             optimizer.step = s.optimizerStep
-            optimizer.learningRate = s.learningRate
             batchRNG = SeededGenerator(state: s.generators[0])!
             evalRNG = SeededGenerator(state: s.generators[1])!
             var g = 2
@@ -215,8 +239,8 @@ public final class Solver<T: Real> {
             cursor = s.cursor
             best = s.best
             epoch = s.epoch
-            lrUsed = s.rateOfEpoch
             result.losses.append(contentsOf: s.losses)
+            result.learningRates.append(contentsOf: s.learningRates)
             result.epochs = s.epochs
             result.bestValAccuracy = s.bestValAccuracy
             result.bestEpoch = s.bestEpoch
@@ -244,27 +268,32 @@ public final class Solver<T: Real> {
                 for k in 0..<b { indices[k] = batchRNG.int(below: numTrain) }
             }
             gather(data.train, rows: indices[...])
+            if settings.augmentation.isActive {
+                if t % perEpoch == 0 { augmentRNG = Solver.augmentationGenerator(seed: seed, epoch: t / perEpoch) }
+                settings.augmentation.apply(to: xBatch.data, count: b, shape: data.train.sampleShape, rng: &augmentRNG, scratch: &augmentScratch)
+            }
+            inspectBatch?(t, xBatch, yBatch)
+            let lr = optimizer.settings.learningRate(at: t, iterationsPerEpoch: perEpoch, numEpochs: settings.numEpochs)
             let loss = yBatch.withUnsafeBufferPointer { network.lossAndGradients(xBatch, labels: $0.baseAddress!) }
             let lossD = Double(loss)
             result.losses.append(lossD)
+            result.learningRates.append(lr)
             if !lossD.isFinite {
                 result.status = .diverged
                 result.message = "loss became \(lossD) at iteration \(t + 1)"
                 break
             }
+            optimizer.learningRate = lr
             optimizer.update()
             progress?(.iteration(iteration: t + 1, total: total, loss: lossD))
 
             let epochEnd = (t + 1) % perEpoch == 0
-            if epochEnd {
-                epoch += 1
-                optimizer.decayLearningRate()
-            }
+            if epochEnd { epoch += 1 }
             if t == 0 || t == total - 1 || epochEnd {
                 let record = EpochRecord(
                     epoch: epoch, iteration: t + 1,
                     trainAccuracy: accuracy(data.train, samples: settings.trainAccuracySamples),
-                    valAccuracy: accuracy(data.val), learningRate: lrUsed)
+                    valAccuracy: accuracy(data.val), learningRate: lr)
                 result.epochs.append(record)
                 if record.valAccuracy > result.bestValAccuracy || best == nil {
                     result.bestValAccuracy = record.valAccuracy
@@ -272,12 +301,17 @@ public final class Solver<T: Real> {
                     best = network.snapshot()
                 }
                 progress?(.epoch(record, total: settings.numEpochs))
+                if let stop = settings.earlyStopping, epoch > 0, t < total - 1, stop.shouldStop(result.epochs) {
+                    let s = stop.state(of: result.epochs)
+                    result.stoppedEpoch = epoch
+                    result.message = "stopped early at epoch \(epoch): \(stop.metric) not above \(s.best) + \(stop.minDelta) for \(s.since) epochs"
+                    break
+                }
             }
-            if epochEnd { lrUsed = optimizer.learningRate }
             if epochEnd, t < total - 1 {
                 let pause = stopAfterEpoch.map { epoch >= $0 } ?? false
                 if pause || (checkpointEvery > 0 && epoch % checkpointEvery == 0), let onCheckpoint {
-                    onCheckpoint(capture(result, iterationsDone: t + 1, epoch: epoch, rateOfEpoch: lrUsed, best: best,
+                    onCheckpoint(capture(result, iterationsDone: t + 1, epoch: epoch, best: best,
                                          permutation: permutation, cursor: cursor, seconds: elapsed()))
                 }
                 if pause {

@@ -40,7 +40,7 @@ final class ConfigErrorTests: XCTestCase {
             // 5. dropout outside [0, 1)
             (#"{"model": {"dropout": 1}}"#, "model.dropout: must be in [0, 1), got 1"),
             // 6. unknown choice with suggestion
-            (#"{"optimizer": {"type": "adamw"}}"#, #"optimizer.type: "adamw" is not one of "sgd", "sgd_momentum", "nesterov", "rmsprop", "adam", "adagrad" (did you mean "adam"?)"#),
+            (#"{"optimizer": {"type": "adan"}}"#, #"optimizer.type: "adan" is not one of "sgd", "sgd_momentum", "nesterov", "rmsprop", "adam", "adagrad", "adamw" (did you mean "adam"?)"#),
             // 7. non-integer epochs
             (#"{"training": {"num_epochs": 2.5}}"#, "training.num_epochs: expected a positive integer, found a number (2.5)"),
             // 8. zero batch size
@@ -88,6 +88,31 @@ final class ConfigErrorTests: XCTestCase {
             // 26. layers or batches too large to allocate are config errors, not crashes
             (#"{"model": {"hidden_dims": [1000000000]}}"#, "sweep trial 0: model: layer shapes do not fit: layer 1 (affine): affine weight 192×1000000000 is too large (at most 1073741824 elements)"),
             (#"{"training": {"batch_size": 100000000}}"#, "sweep trial 0: training.batch_size: layer shapes do not fit: a batch of activations 100000000×192 is too large (at most 1073741824 elements)"),
+            // 27. schedules: misspelled type, misspelled key, a key of another schedule, missing or bad settings
+            (#"{"optimizer": {"schedule": {"type": "cosin"}}}"#, #"optimizer.schedule.type: "cosin" is not one of "exponential", "step", "multistep", "cosine" (did you mean "cosine"?)"#),
+            (#"{"optimizer": {"schedule": {"type": "cosine", "min_rl": 0}}}"#, #"optimizer.schedule: unknown key "min_rl" (did you mean "min_lr"?)"#),
+            (#"{"optimizer": {"schedule": {"type": "cosine", "gamma": 0.5}}}"#, #"optimizer.schedule.gamma: applies to schedule type "step" or "multistep", not "cosine""#),
+            (#"{"optimizer": {"schedule": {"type": "step"}}}"#, "optimizer.schedule.step_epochs: the step schedule needs step_epochs (epochs between two multiplications by gamma)"),
+            (#"{"optimizer": {"schedule": {"type": "multistep", "milestones": [5, 3]}}}"#, "optimizer.schedule.milestones: must be increasing, got [5, 3]"),
+            (#"{"optimizer": {"schedule": {"type": "multistep"}}}"#, "optimizer.schedule.milestones: the multistep schedule needs milestones, e.g. [30, 60]"),
+            (#"{"optimizer": {"lr_decay": 0.9, "schedule": {"type": "cosine"}}}"#, "optimizer.lr_decay: is the exponential schedule's factor; the cosine schedule does not use it (leave it at 1)"),
+            (#"{"optimizer": {"learning_rate": 0.001, "schedule": {"type": "cosine", "min_lr": 0.01}}}"#, "optimizer.schedule.min_lr: 0.01 is above the learning rate 0.001; the cosine goes from the learning rate down to min_lr"),
+            (#"{"optimizer": {"schedule": {"warmup_epochs": 1}}}"#, "optimizer.schedule.warmup_epochs: 1 leaves no epoch for the schedule: training.num_epochs is 1"),
+            (#"{"optimizer": {"schedule": {"gamma": 2}}}"#, #"optimizer.schedule.gamma: applies to schedule type "step" or "multistep", not "exponential""#),
+            (#"{"optimizer": {"schedule": {"type": "step", "step_epochs": 2, "gamma": 2}}}"#, "optimizer.schedule.gamma: must be in (0, 1], got 2"),
+            (#"{"sweep": {"grid": {"optimizer.schedule.min_rl": [0]}}}"#, #"sweep.grid: unknown key "optimizer.schedule.min_rl" (did you mean "optimizer.schedule.min_lr"?)"#),
+            (#"{"sweep": {"grid": {"optimizer.schedule": [0]}}}"#, #"sweep.grid: "optimizer.schedule" is a section; sweep one of its fields, e.g. "optimizer.schedule.type""#),
+            // 28. weight decay: only for the rules that apply it, never negative
+            (#"{"optimizer": {"weight_decay": 0.01}}"#, #"optimizer.weight_decay: adam does not apply weight_decay (sgd, sgd_momentum, nesterov, adamw do); for Adam with decoupled weight decay use "type": "adamw""#),
+            (#"{"optimizer": {"type": "rmsprop", "weight_decay": 0.01}}"#, "optimizer.weight_decay: rmsprop does not apply weight_decay (sgd, sgd_momentum, nesterov, adamw do); the L2 penalty model.reg works with every rule"),
+            (#"{"optimizer": {"type": "adamw", "weight_decay": -1}}"#, "optimizer.weight_decay: must be non-negative, got -1"),
+            // 29. early stopping and augmentation
+            (#"{"training": {"early_stopping": {"patience": 0}}}"#, "training.early_stopping.patience: must be positive, got 0"),
+            (#"{"training": {"early_stopping": {"metric": "val-acc", "patience": 2}}}"#, #"training.early_stopping.metric: "val-acc" is not one of "val_acc", "train_acc" (did you mean "val_acc"?)"#),
+            (#"{"training": {"early_stop": {"patience": 2}}}"#, #"training: unknown key "early_stop" (did you mean "early_stopping"?)"#),
+            (#"{"data": {"augment": {"crop_pad": 2}}}"#, #"data.augment: unknown key "crop_pad" (did you mean "crop_padding"?)"#),
+            (#"{"data": {"augment": {"flip": "yes"}}}"#, #"data.augment.flip: expected true or false, found a string ("yes")"#),
+            (#"{"data": {"augment": {"crop_padding": 8}}}"#, "data.augment.crop_padding: must be less than the image size 8×8, got 8"),
             // 23. duplicate trials
             (#"{"sweep": {"grid": {"model.reg": [0.1, 0.1]}}}"#, "sweep: trials 0 and 1 resolve to the same config; remove the duplicate values or add \"repeats\""),
         ]

@@ -50,6 +50,6 @@ final class SchemaDocTests: XCTestCase {
         let c = try Sweep.plan(JSON.parse("{}"), defaultName: "x").trials[0].config
         XCTAssertEqual(c.optimizer, OptimizerSettings.defaults)
         XCTAssertEqual(c.training, TrainingSettings.defaults)
-        XCTAssertEqual(Schema.optimizerTypes, ["sgd", "sgd_momentum", "nesterov", "rmsprop", "adam", "adagrad"])
+        XCTAssertEqual(Schema.optimizerTypes, ["sgd", "sgd_momentum", "nesterov", "rmsprop", "adam", "adagrad", "adamw"])
     }
 }

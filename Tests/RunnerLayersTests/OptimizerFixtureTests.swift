@@ -10,6 +10,9 @@ import RunnerOptim
 // after step i+1, `learning_rates[i]` = the rate used at step i+1, and `lr_decay` either null
 // or `{"factor": f, "applied_after_steps": [k, …]}`.
 //
+// Decoupled weight decay (`weight_decay`, sgd / sgd_momentum / nesterov / adamw): the
+// fixture scales w by (1 − lr·wd) before each update, as `Optimizer.update` does.
+//
 // lr_decay convention: the fixture multiplies the rate by `factor` after each listed step
 // (its stand-in for "end of an epoch"); `Optimizer` exposes the same thing as
 // `settings.lrDecay` + `decayLearningRate()`, so the test sets `lrDecay = factor` and calls
@@ -61,6 +64,7 @@ final class OptimizerFixtureTests: XCTestCase {
             case "beta1": s.beta1 = value
             case "beta2": s.beta2 = value
             case "epsilon": s.epsilon = value
+            case "weight_decay": s.weightDecay = value
             default: XCTFail("case \(c.name): unknown hyper-parameter \(key)")
             }
         }
@@ -113,6 +117,11 @@ final class OptimizerFixtureTests: XCTestCase {
         // Every rule of SPEC §4 is covered by the fixture.
         XCTAssertEqual(kinds, Set(OptimizerKind.allCases.map(\.rawValue)))
         XCTAssert(fixture.cases.contains { $0.lr_decay != nil }, "fixture has no lr_decay case")
+        // Decoupled weight decay is covered for every rule that applies it.
+        let decayed = Set(fixture.cases.filter { ($0.hyperparameters["weight_decay"] ?? 0) != 0 }.map { $0.optimizer })
+        let rules = Set(UpdateRules.names.filter { name in UpdateRules.named(name)?.settingsUsed.contains("weight_decay") == true })
+        XCTAssertEqual(rules, ["sgd", "sgd_momentum", "nesterov", "adamw"])
+        XCTAssertEqual(decayed, rules)
     }
 
     func testOptimizersMatchFixtureInDouble() throws { try checkAll(Double.self, bound: 1e-10) }

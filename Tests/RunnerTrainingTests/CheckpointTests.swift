@@ -8,29 +8,36 @@ import RunnerTraining
 final class CheckpointTests: XCTestCase {
     /// A solver over every kind of state: batchnorm buffers, dropout's generator, Adam's
     /// moments and step, the shuffle order, the train-accuracy subsample generator.
-    func makeSolver<T: Real>(_: T.Type, data: Dataset, shuffle: Bool = true, epochs: Int = 5) throws -> Solver<T> {
+    func makeSolver<T: Real>(_: T.Type, data: Dataset, shuffle: Bool = true, epochs: Int = 5, extras: Bool = false) throws -> Solver<T> {
         let net = try Network<T>(inputShape: data.sampleShape,
                                  specs: fullyConnectedSpecs(hiddenDims: [40, 30], numClasses: 10, normalization: "batchnorm", dropout: 0.3),
                                  initialization: .scale(5e-2), seed: 11)
         var settings = OptimizerSettings(kind: .adam, learningRate: 2e-3)
         settings.lrDecay = 0.9
+        if extras {   // a per-iteration schedule with warm-up, decoupled weight decay
+            settings = OptimizerSettings(kind: .adamw, learningRate: 2e-3)
+            settings.schedule.kind = .cosine
+            settings.schedule.warmupEpochs = 1
+            settings.schedule.minLR = 1e-4
+        }
         let opt = Optimizer<T>(settings: settings, parameters: net.parameters)
         var ts = TrainingSettings(numEpochs: epochs, batchSize: 25)
         ts.shuffle = shuffle
         ts.trainAccuracySamples = 100
+        if extras { ts.augmentation.flip = true; ts.augmentation.cropPadding = 4 }
         return Solver(network: net, optimizer: opt, data: data, settings: ts, seed: 11)
     }
 
-    func check<T: Real>(_: T.Type, shuffle: Bool, pauses: [Int]) throws {
+    func check<T: Real>(_: T.Type, shuffle: Bool, pauses: [Int], extras: Bool = false) throws {
         let data = try CIFAR10.load(directory: sampleDir, numTrain: 300, numVal: 100, numTest: 100)
-        let whole = try makeSolver(T.self, data: data, shuffle: shuffle)
+        let whole = try makeSolver(T.self, data: data, shuffle: shuffle, extras: extras)
         let reference = whole.train()
         XCTAssertEqual(reference.status, .finished)
 
         var state: TrainingState<T>? = nil
         var result = TrainingResult()
         for pause in pauses + [nil] {
-            let solver = try makeSolver(T.self, data: data, shuffle: shuffle)
+            let solver = try makeSolver(T.self, data: data, shuffle: shuffle, extras: extras)
             if let s = state {
                 // Through the file format, as a resumed process would read it.
                 let bytes = CheckpointFile.encode(s, key: "trial")
@@ -47,6 +54,7 @@ final class CheckpointTests: XCTestCase {
         }
         XCTAssertEqual(result.status, .finished)
         XCTAssertEqual(result.losses.map(\.bitPattern), reference.losses.map(\.bitPattern), "losses")
+        XCTAssertEqual(result.learningRates, reference.learningRates)
         XCTAssertEqual(result.epochs, reference.epochs)
         XCTAssertEqual(result.bestValAccuracy, reference.bestValAccuracy)
         XCTAssertEqual(result.bestEpoch, reference.bestEpoch)
@@ -57,6 +65,8 @@ final class CheckpointTests: XCTestCase {
         try check(Float.self, shuffle: true, pauses: [1, 2, 4])
         try check(Float.self, shuffle: false, pauses: [3])
         try check(Double.self, shuffle: true, pauses: [2])
+        // Schedule, augmentation and weight decay need no state of their own: still identical.
+        try check(Float.self, shuffle: true, pauses: [1, 3], extras: true)
     }
 
     /// Checkpoints arrive every `checkpointEvery` epochs, never after the last iteration,
