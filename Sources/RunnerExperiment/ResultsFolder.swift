@@ -200,8 +200,13 @@ public struct ResultsFolder: Sendable {
 
     /// Writes `text` to `relative` atomically (see `writeFileAtomically`).
     public func write(_ text: String, to relative: String) throws(FileError) {
+        try write(Data(text.utf8), to: relative)
+    }
+
+    /// Writes `data` to `relative` atomically (see `writeFileAtomically`).
+    public func write(_ data: Data, to relative: String) throws(FileError) {
         let target = try checked(relative, create: true)
-        do { try writeFileAtomically(Data(text.utf8), to: target) }
+        do { try writeFileAtomically(data, to: target) }
         catch { throw FileError(error.action, shown(target), error.reason) }
     }
 

@@ -46,14 +46,35 @@ public enum RunEvent: Sendable {
 /// Trains one trial in its config's dtype. Never throws: problems become a `failed` result.
 public func runTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContext = ComputeContext(),
                      progress: ((TrainingEvent) -> Void)? = nil) -> TrainingResult {
-    func go<T: Real>(_: T.Type) -> TrainingResult {
+    trainTrial(trial, data: data, context: context, progress: progress).result
+}
+
+/// A trained trial: its histories and, when it finished, its best parameters (the saved
+/// model) and their confusion matrices on the validation and test splits.
+public struct TrialOutcome: Sendable {
+    public var result: TrainingResult
+    public var model: SavedModel?
+    public var evaluation: TrialEvaluation?
+    public init(result: TrainingResult, model: SavedModel? = nil, evaluation: TrialEvaluation? = nil) {
+        self.result = result; self.model = model; self.evaluation = evaluation
+    }
+}
+
+/// `runTrial`, keeping what a finished trial leaves besides its histories: the network (with
+/// the best parameters, which the solver restores at the end) saved and evaluated per class.
+public func trainTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContext = ComputeContext(),
+                       progress: ((TrainingEvent) -> Void)? = nil) -> TrialOutcome {
+    func go<T: Real>(_: T.Type) -> TrialOutcome {
         do {
             let net = try trial.config.makeNetwork(T.self, seed: trial.seed, context: context)
             let opt = Optimizer<T>(settings: trial.config.optimizer, parameters: net.parameters)
             let solver = Solver(network: net, optimizer: opt, data: data, settings: trial.config.training, seed: trial.seed)
-            return solver.train(progress: progress, shouldStop: { context.isCancelled })
+            let result = solver.train(progress: progress, shouldStop: { context.isCancelled })
+            guard result.status == .finished else { return TrialOutcome(result: result) }
+            return TrialOutcome(result: result, model: SavedModel(network: net, trial: trial, data: data),
+                                evaluation: TrialEvaluation(network: net, data: data, batch: trial.config.training.evalBatchSize))
         } catch {
-            var r = TrainingResult(); r.status = .failed; r.message = "\(error)"; return r
+            var r = TrainingResult(); r.status = .failed; r.message = "\(error)"; return TrialOutcome(result: r)
         }
     }
     return trial.config.dtype == "float64" ? go(Double.self) : go(Float.self)
@@ -145,16 +166,18 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                     catch { let s = failed(t, "\(error)"); shared.record(s); onEvent(.finished(t, s)); continue }
                 }
                 onEvent(.started(t))
-                var result: TrainingResult
+                var outcome: TrialOutcome
                 do {
                     let data = try cache.data(for: t.config)
-                    result = runTrial(t, data: data, context: context) { e in onEvent(.progress(t, e)) }
+                    outcome = trainTrial(t, data: data, context: context) { e in onEvent(.progress(t, e)) }
                 } catch {
-                    result = TrainingResult(); result.status = .failed; result.message = "\(error)"
+                    var r = TrainingResult(); r.status = .failed; r.message = "\(error)"
+                    outcome = TrialOutcome(result: r)
                 }
+                let result = outcome.result
                 var summary = summarize(t, result: result)
                 if result.status != .interrupted {   // failed trials are recorded too (a rerun retries them)
-                    do { summary = try writeTrial(t, result: result, folder: folder) }
+                    do { summary = try writeTrial(t, outcome: outcome, folder: folder) }
                     catch {
                         // Not complete: its record (the completion mark) must not be there.
                         _ = try? folder.removeRunnerFiles(["record.json"], in: TrialFiles(id: t.id).directory)

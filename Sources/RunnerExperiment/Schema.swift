@@ -318,7 +318,7 @@ func checkNoControls(_ s: String, path: String, allowing: Set<Unicode.Scalar>) t
 }
 
 /// A string as a JSON literal (quotes, escapes), cut to 80 characters: safe to print.
-func displayString(_ s: String) -> String {
+public func displayString(_ s: String) -> String {
     s.count > 80 ? JSON.quote(String(s.prefix(77))).dropLast() + "…\"" : JSON.quote(s)
 }
 
