@@ -99,8 +99,8 @@ final class CLICommandTests: XCTestCase {
             (["plot", "a", "b"], 2, "error: usage: runner plot RESULTS_DIR\n"),
             (["plot", "/nonexistent-results"], 2, "error: /nonexistent-results is not a results folder (no summary.csv)\n"),
             (["init"], 2, "error: usage: runner init NAME\n"),
-            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, status, init, help, or: runner help config)\n"),
-            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, status, init, help, or: runner help config)\n"),
+            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, status, eval, predict, init, help, or: runner help config)\n"),
+            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, status, eval, predict, init, help, or: runner help config)\n"),
             (["nope.json"], 2, "config error: cannot read config nope.json: no such file\n"),
             (["version"], 2, "config error: cannot read config version: no such file\n"),
         ]
@@ -155,10 +155,10 @@ final class CLICommandTests: XCTestCase {
             }
         }
         for o in OptionSpec.global { XCTAssertEqual(rows(o.label), 1, "overview should list \(o.label) once") }
-        XCTAssertEqual(Set(seen).count, 12)   // --data is shared by four commands
+        XCTAssertEqual(Set(seen).count, 14)   // --data is shared by five commands
         // Each short alias is declared once.
         let shorts = (CommandSpec.all.flatMap(\.options) + OptionSpec.global).compactMap(\.short)
-        XCTAssertEqual(Set(shorts), ["-j", "-q", "-v", "-h"])
+        XCTAssertEqual(Set(shorts), ["-j", "-q", "-v", "-h", "-o"])
 
         let config = runnerInProcess(["help", "config"])
         XCTAssertEqual(config.code, 0)
