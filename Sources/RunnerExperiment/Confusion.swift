@@ -148,23 +148,16 @@ public struct TrialEvaluation: Sendable, Equatable {
         let c = classNames.count
         let cell = max(14.0, min(34.0, 420.0 / Double(max(c, 1))))
         let labelWidth = 34.0 + 7.0 * Double(min(classNames.map(\.count).max() ?? 1, 24))
-        let top = 84.0, gap = 48.0
+        let top = 88.0, gap = 48.0
         let panelWidth = labelWidth + cell * Double(c)
         let width = 24 + Double(splits.count) * panelWidth + Double(max(splits.count - 1, 0)) * gap + 24
         let height = top + cell * Double(c) + 56
-        var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(svgNum(width))" height="\(svgNum(height))" \
-        viewBox="0 0 \(svgNum(width)) \(svgNum(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">
-        <title>\(svgEscape(title))</title>
-        <rect width="100%" height="100%" fill="white"/>
-        <text class="figure-title" x="\(svgNum(width / 2))" y="22" text-anchor="middle" font-size="15" font-weight="bold">\(svgEscape(title))</text>
-
-        """
+        var s = svgStart(width: width, height: height, title: title)
         for (k, (name, m)) in splits.enumerated() {
             let x0 = 24 + Double(k) * (panelWidth + gap) + labelWidth
             let caption = "\(name): accuracy \(fmtAcc(m.accuracy)) (\(m.rows) rows)"
             s += "<g class=\"confusion\" data-split=\"\(name)\" data-rows=\"\(m.rows)\" data-correct=\"\(m.correct)\">\n"
-            s += "<text x=\"\(svgNum(x0 + cell * Double(c) / 2))\" y=\"44\" text-anchor=\"middle\" font-size=\"13\">\(svgEscape(caption))</text>\n"
+            s += "<text x=\"\(svgNum(x0 + cell * Double(c) / 2))\" y=\"50\" text-anchor=\"middle\" font-size=\"13\">\(svgEscape(caption))</text>\n"
             s += "<text x=\"\(svgNum(x0 + cell * Double(c) / 2))\" y=\"\(svgNum(top - 24))\" text-anchor=\"middle\" fill=\"\(plotMutedColor)\">predicted class</text>\n"
             for j in 0..<c {   // predicted classes by number above the columns (rows name them)
                 s += "<text x=\"\(svgNum(x0 + cell * (Double(j) + 0.5)))\" y=\"\(svgNum(top - 6))\" text-anchor=\"middle\">\(j)</text>\n"
