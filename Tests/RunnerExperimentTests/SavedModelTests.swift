@@ -193,6 +193,34 @@ final class SavedModelTests: XCTestCase {
         XCTAssertEqual(p.stderr, "error: predict reads CIFAR-layout files (3×32×32 images), but the model in \(plan.directory)/trials/\(t.id) takes inputs of shape [3, 8, 8]\n")
     }
 
+    /// The model is written like every result (atomically, through the results folder: a link
+    /// in its place is replaced, never written through), and only finished trials have one.
+    func testOnlyFinishedTrialsSaveAModelAndLinksAreReplaced() throws {
+        let d = tempDir("model-files")
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let plan = try Sweep.plan(JSON.parse("""
+            {"name": "lr", "output": {"dir": "\(d)"}, "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
+             "model": {"hidden_dims": [8]}, "training": {"num_epochs": 1, "batch_size": 20},
+             "sweep": {"grid": {"optimizer.learning_rate": [0.01, 1e12]}}}
+            """), defaultName: "lr")
+        let ok = plan.directory + "/trials/" + plan.trials[0].id, diverged = plan.directory + "/trials/" + plan.trials[1].id
+        try FileManager.default.createDirectory(atPath: ok, withIntermediateDirectories: true)
+        try "keep".write(toFile: d + "/outside.bin", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: ok + "/model.safetensors", withDestinationPath: d + "/outside.bin")
+        _ = try runExperiment(plan, options: RunOptions(jobs: 1), cache: DataCache()) { _ in }
+        XCTAssertEqual(try String(contentsOfFile: d + "/outside.bin", encoding: .utf8), "keep")
+        XCTAssertFalse(pathKindIsLink(ok + "/model.safetensors"))
+        XCTAssertEqual(try SafeTensors.read(ok + "/model.safetensors").tensors.map(\.name), ["W1", "b1", "W2", "b2"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ok + "/confusion_test.csv"), "no test split, no test matrix")
+        XCTAssertEqual(try String(contentsOfFile: ok + "/per_class.csv", encoding: .utf8).split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false).count, 3)
+        let record = try XCTUnwrap(try ResultsFolder(plan.directory, create: false).record(plan.trials[1].id))
+        XCTAssertEqual(record.status, .diverged)
+        XCTAssertNil(record.evaluation)
+        for f in ["model.safetensors", "model.json", "confusion_val.csv", "per_class.csv", "confusion.svg"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: diverged + "/" + f), f)
+        }
+    }
+
     // MARK: runner predict
 
     func testPredict() throws {
