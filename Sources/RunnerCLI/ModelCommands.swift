@@ -72,7 +72,8 @@ extension CLI {
 
     /// `out` (the --output value) as the path to write, after refusing what it must not
     /// replace: a path that is not a .csv file name or holds a control character, a missing
-    /// folder, a folder, a symbolic link, the input FILE, and anything in the trial folder.
+    /// folder, a folder, a symbolic link, the input FILE, anything in the trial folder, and a
+    /// file beside another trial's record or an experiment's experiment.json.
     func checkedOutput(_ out: String, trialDirectory: String, input: String) throws(UsageError) -> (String, String) {
         guard !out.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw UsageError("--output \(displayString(out)) contains a control character")
@@ -98,6 +99,10 @@ extension CLI {
         let folderReal = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
         if folderReal == trialReal || folderReal.hasPrefix(trialReal + "/") {
             throw UsageError("--output \(out) is inside the trial folder \(trialDirectory), beside its saved model and results; write it elsewhere")
+        }
+        // Nor into another trial's folder or an experiment's results folder (their CSVs are results).
+        if let mark = ["record.json", SavedModel.descriptionFile, "experiment.json"].first(where: { FileManager.default.fileExists(atPath: folder + "/" + $0) }) {
+            throw UsageError("--output \(out) is in a results folder of the runner (\(folder) holds \(mark)); write it elsewhere")
         }
         return (out, path)
     }

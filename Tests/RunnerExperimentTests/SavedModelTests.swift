@@ -258,7 +258,7 @@ final class SavedModelTests: XCTestCase {
     func testEvalAndPredictRefuseBadPaths() throws {
         let d = tempDir("predict-paths")
         defer { try? FileManager.default.removeItem(atPath: d) }
-        let (_, trials, _) = try trainSample(d)
+        let (results, trials, _) = try trainSample(d)
         let t = trials[0], file = sampleDir + "/test_batch.bin"
         try FileManager.default.createDirectory(atPath: d + "/dir.csv", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: d + "/link.csv", withDestinationPath: d + "/elsewhere.csv")
@@ -266,6 +266,10 @@ final class SavedModelTests: XCTestCase {
         let cases: [([String], Int32, String)] = [
             (["predict", t, file, "--output", t + "/preds.csv"], 2,
              "error: --output \(t)/preds.csv is inside the trial folder \(t), beside its saved model and results; write it elsewhere"),
+            (["predict", t, file, "--output", trials[1] + "/loss.csv"], 2,
+             "error: --output \(trials[1])/loss.csv is in a results folder of the runner (\(trials[1]) holds record.json); write it elsewhere"),
+            (["predict", t, file, "--output", results + "/summary.csv"], 2,
+             "error: --output \(results)/summary.csv is in a results folder of the runner (\(results) holds experiment.json); write it elsewhere"),
             (["predict", t, file, "--output", t + "/model.safetensors"], 2, "error: --output must name a .csv file, got \(t)/model.safetensors"),
             (["predict", t, file, "-o", d + "/p.txt"], 2, "error: --output must name a .csv file, got \(d)/p.txt"),
             (["predict", t, file, "-o", d + "/no/p.csv"], 2, "error: --output \(d)/no/p.csv: the folder \(d)/no does not exist"),
