@@ -25,11 +25,7 @@ final class CLICommandTests: XCTestCase {
     func testStatus() throws {
         let d = tempDir("status")
         defer { try? FileManager.default.removeItem(atPath: d) }
-        let plan = try Sweep.plan(JSON.parse("""
-            {"name": "st", "output": {"dir": "\(d)"}, "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
-             "model": {"hidden_dims": [8]}, "training": {"num_epochs": 1, "batch_size": 20},
-             "sweep": {"grid": {"model.reg": [0, 0.1, 0.2]}}}
-            """), defaultName: "st")
+        let plan = try tinySyntheticSweep("st", in: d, grid: #"{"model.reg": [0, 0.1, 0.2]}"#)
         var options = RunOptions(jobs: 1)
         options.selection = .shard(index: 0, count: 2, source: "test")   // trials 0 and 2 only
         _ = try runExperiment(plan, options: options, cache: DataCache()) { _ in }

@@ -198,11 +198,7 @@ final class SavedModelTests: XCTestCase {
     func testOnlyFinishedTrialsSaveAModelAndLinksAreReplaced() throws {
         let d = tempDir("model-files")
         defer { try? FileManager.default.removeItem(atPath: d) }
-        let plan = try Sweep.plan(JSON.parse("""
-            {"name": "lr", "output": {"dir": "\(d)"}, "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
-             "model": {"hidden_dims": [8]}, "training": {"num_epochs": 1, "batch_size": 20},
-             "sweep": {"grid": {"optimizer.learning_rate": [0.01, 1e12]}}}
-            """), defaultName: "lr")
+        let plan = try tinySyntheticSweep("lr", in: d, grid: #"{"optimizer.learning_rate": [0.01, 1e12]}"#)
         let ok = plan.directory + "/trials/" + plan.trials[0].id, diverged = plan.directory + "/trials/" + plan.trials[1].id
         try FileManager.default.createDirectory(atPath: ok, withIntermediateDirectories: true)
         try "keep".write(toFile: d + "/outside.bin", atomically: false, encoding: .utf8)
@@ -466,4 +462,13 @@ func python(_ args: [String]) throws -> String {
 
 func pathKindIsLink(_ path: String) -> Bool {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
+}
+
+/// A sweep named `name` over `grid` (a JSON object of path: values) of one-epoch fc [8] trials
+/// on 100 synthetic rows (50 validation, no test), results in `dir`: seconds to run.
+func tinySyntheticSweep(_ name: String, in dir: String, grid: String) throws -> ExperimentPlan {
+    try Sweep.plan(JSON.parse("""
+        {"name": "\(name)", "output": {"dir": "\(dir)"}, "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
+         "model": {"hidden_dims": [8]}, "training": {"num_epochs": 1, "batch_size": 20}, "sweep": {"grid": \(grid)}}
+        """), defaultName: name)
 }
