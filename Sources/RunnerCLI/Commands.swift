@@ -16,6 +16,10 @@ public func main(arguments: [String], console: Console = .standard, context: Con
         console.err("data error: \(e)"); return 1
     } catch let e as FileError {
         console.err("error: \(e)"); return 1
+    } catch let e as ModelError {
+        console.err("model error: \(e)"); return 1
+    } catch let e as SafeTensorsError {
+        console.err("model error: \(e)"); return 1
     } catch {
         console.err("error: \(error)"); return 1
     }
@@ -46,6 +50,8 @@ public struct CLI: Sendable {
         case "plot": return try plot(o)
         case "status": return try status(o)
         case "compare": return try compare(o)
+        case "eval": return try evaluate(o)
+        case "predict": return try predict(o)
         default:
             if o.positional.isEmpty { say(CommandSpec.mainHelp); return 2 }
             return try run(o)

@@ -50,6 +50,8 @@ extension OptionSpec {
     public static let maxParallel = OptionSpec("--max-parallel", value: "K", help: "at most K array tasks at once (--array=0-(n-1)%K)")
     public static let submit = OptionSpec("--submit", help: "submit the array with sbatch and the merge as a dependent job (afterany)")
     public static let compareOutput = OptionSpec("--output", value: "DIR", help: "folder for compare.csv and compare.svg (default: compare_A_vs_B next to the first results folder)")
+    public static let split = OptionSpec("--split", value: "val|test", help: "the split to evaluate on (default val)")
+    public static let output = OptionSpec("--output", short: "-o", value: "OUT.csv", help: "write the predictions to OUT.csv (a new or replaced .csv file, not in the trial folder) instead of standard output")
     public static let help = OptionSpec("--help", short: "-h", help: "this help; runner help COMMAND for one command")
     public static let version = OptionSpec("--version", help: "print the version")
 
@@ -125,6 +127,25 @@ extension CommandSpec {
                     an experiment has several trials at one key, the best is shown and counted. Reads the
                     results folders only.
                     """),
+        CommandSpec("eval", operands: "TRIAL_DIR", summary: "accuracy, per-class accuracy and confusion matrix of a saved model",
+                    options: [.split, .data],
+                    description: """
+                    Loads the model a finished trial saved (TRIAL_DIR/model.safetensors and model.json,
+                    e.g. results/<name>/trials/<id>), reads the trial's data as its config describes (or
+                    from --data) and classifies the split: prints `accuracy <value>`, the accuracy of
+                    each class and the confusion matrix (rows: true class, columns: predicted).
+                    Exit code 0; 2 for a wrong command line; 1 when the model or the data cannot be read.
+                    """),
+        CommandSpec("predict", operands: "TRIAL_DIR FILE", summary: "class predictions and probabilities of a saved model for a CIFAR-layout file",
+                    options: [.output],
+                    description: """
+                    Classifies every record of FILE (CIFAR-10 binary layout: 1 label byte + 3,072 pixel
+                    bytes per image; the label is not used) with the model saved in TRIAL_DIR, after the
+                    preprocessing the model was trained with (its training mean image is subtracted), and
+                    writes CSV: row, predicted, p_0 … p_9 (softmax probabilities) to standard output or
+                    to --output. Exit code 0; 2 for a wrong command line or output file; 1 when the model
+                    or FILE cannot be read.
+                    """),
         CommandSpec("init", operands: "NAME", summary: "write a commented starting config",
                     description: """
                     Writes NAME.json (in the current folder) with every field, its default and a comment;
@@ -152,7 +173,9 @@ enum MainHelpText {
       summary.csv                 one row per trial: id, arm, swept values, accuracies, status, seconds
       val_acc.csv, train_acc.csv  epoch × trial accuracy tables (gnuplot/spreadsheet ready)
       loss.csv                    iteration × trial loss table
-      trials/<id>/                config.json (resolved), loss.csv, accuracy.csv, summary.csv
+      trials/<id>/                config.json (resolved), loss.csv, accuracy.csv, summary.csv;
+                                  finished trials: model.safetensors + model.json (runner eval/predict),
+                                  confusion_val.csv, confusion_test.csv, per_class.csv, confusion.svg
     """
     static let exitCodes = """
     EXIT CODES

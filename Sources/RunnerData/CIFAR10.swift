@@ -68,8 +68,17 @@ public final class Dataset: Sendable {
     public let train: Split, val: Split, test: Split
     public let numClasses: Int
     public let source: String
-    public init(train: Split, val: Split, test: Split, numClasses: Int, source: String) {
+    /// Class names by label (saved with a model; the header of confusion matrices). Default "0", "1", ….
+    public let classNames: [String]
+    /// The per-feature value subtracted from every raw input row (CIFAR-10: the training split's
+    /// mean image), saved with a model so that `runner predict` prepares new rows the same way;
+    /// nil when the rows are not raw values minus a mean (synthetic data).
+    public let inputMean: [Float]?
+    public init(train: Split, val: Split, test: Split, numClasses: Int, source: String,
+                classNames: [String]? = nil, inputMean: [Float]? = nil) {
         self.train = train; self.val = val; self.test = test; self.numClasses = numClasses; self.source = source
+        self.classNames = classNames ?? (0..<numClasses).map { String($0) }
+        self.inputMean = inputMean
     }
     public var sampleShape: [Int] { train.sampleShape }
 }
@@ -87,6 +96,8 @@ public enum CIFAR10 {
     public static let imageShape = [3, 32, 32]
     public static let trainFiles = (1...5).map { "data_batch_\($0).bin" }
     public static let testFile = "test_batch.bin"
+    /// The labels' names, in label order (`batches.meta.txt` of the official download).
+    public static let classNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     /// Records in each file of the full set.
     public static let fullFileRecords = 10_000
     /// Bytes of each file of the full set (30,730,000).
@@ -240,7 +251,7 @@ public enum CIFAR10 {
         let train = split(pixels, labels, from: 0, count: nTrain)
         let val = split(pixels, labels, from: splitSize, count: numVal)
         let test = testRows.map { split($0.pixels, $0.labels, from: 0, count: numTest) } ?? Split(x: [], y: [], sampleShape: imageShape)
-        return Dataset(train: train, val: val, test: test, numClasses: 10, source: directory)
+        return Dataset(train: train, val: val, test: test, numClasses: 10, source: directory, classNames: classNames, inputMean: meanF)
     }
 }
 

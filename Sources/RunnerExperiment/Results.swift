@@ -40,8 +40,17 @@ public struct TrialFiles: Sendable {
     /// The training state at the last checkpoint (see `CheckpointFile`); removed when the
     /// trial finishes, kept when the sweep's scheduler stopped it (a larger budget continues it).
     public var checkpoint: String { directory + "/checkpoint.bin" }
+    /// The saved model of a finished trial (see `SavedModel`).
+    public var model: String { directory + "/" + SavedModel.weightsFile }
+    public var modelDescription: String { directory + "/" + SavedModel.descriptionFile }
+    public var confusionVal: String { directory + "/confusion_val.csv" }
+    public var confusionTest: String { directory + "/confusion_test.csv" }
+    public var perClass: String { directory + "/per_class.csv" }
+    public var confusionFigure: String { directory + "/confusion.svg" }
     /// The files the runner writes in a trial folder (the only ones it ever deletes there).
-    public static let runnerFiles = ["record.json", "config.json", "loss.csv", "accuracy.csv", "summary.csv", "checkpoint.bin"]
+    public static let runnerFiles = ["record.json", "config.json", "loss.csv", "accuracy.csv", "summary.csv",
+                                     SavedModel.weightsFile, SavedModel.descriptionFile,
+                                     "confusion_val.csv", "confusion_test.csv", "per_class.csv", "confusion.svg", "checkpoint.bin"]
 }
 
 /// One row of summary.csv (per trial and for the whole sweep).
@@ -97,8 +106,13 @@ public func parseCSVLine(_ line: String) -> [String] {
 
 /// Writes a trial's record and its exports (see `TrialRecord`); returns its summary row.
 public func writeTrial(_ trial: TrialPlan, result: TrainingResult, folder: ResultsFolder) throws(FileError) -> TrialSummary {
-    let record = TrialRecord(trial: trial, result: result)
-    try folder.write(record, config: trial.reproducingConfig)
+    try writeTrial(trial, outcome: TrialOutcome(result: result), folder: folder)
+}
+
+/// Writes a trial's saved model (when it has one), exports and record; returns its summary row.
+public func writeTrial(_ trial: TrialPlan, outcome: TrialOutcome, folder: ResultsFolder) throws(FileError) -> TrialSummary {
+    let record = TrialRecord(trial: trial, result: outcome.result, evaluation: outcome.evaluation)
+    try folder.write(record, config: trial.reproducingConfig, model: outcome.model)
     return record.summary
 }
 

@@ -25,6 +25,19 @@ func svgEscape(_ s: String) -> String {
     return out
 }
 
+/// The opening of a figure `width × height` pixels: the `<svg>` element, its title (also drawn
+/// centred at the top), a white background. Close it with `</svg>`.
+func svgStart(width: Double, height: Double, title: String) -> String {
+    """
+    <svg xmlns="http://www.w3.org/2000/svg" width="\(svgNum(width))" height="\(svgNum(height))" \
+    viewBox="0 0 \(svgNum(width)) \(svgNum(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
+    <title>\(svgEscape(title))</title>
+    <rect width="100%" height="100%" fill="white"/>
+    <text class="figure-title" x="\(svgNum(width / 2))" y="26" text-anchor="middle" font-size="16" font-weight="bold">\(svgEscape(title))</text>
+
+    """
+}
+
 /// A pixel coordinate with one decimal, as short as possible.
 func svgNum(_ v: Double) -> String {
     let r = (v * 10).rounded() / 10
@@ -180,14 +193,7 @@ struct PlotFigure {
         let panelsHeight = top + Double(panels.count) * (plotHeight + panelGap)
         let legendHeight = top + 28 + Double(legend.count) * 18
         let height = max(panelsHeight, legendHeight)
-        var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(svgNum(width))" height="\(svgNum(height))" \
-        viewBox="0 0 \(svgNum(width)) \(svgNum(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
-        <title>\(svgEscape(title))</title>
-        <rect width="100%" height="100%" fill="white"/>
-        <text class="figure-title" x="\(svgNum(width / 2))" y="26" text-anchor="middle" font-size="16" font-weight="bold">\(svgEscape(title))</text>
-
-        """
+        var s = svgStart(width: width, height: height, title: title)
         for (i, p) in panels.enumerated() {
             s += panelSVG(p, index: i, x0: left, y0: top + 22 + Double(i) * (plotHeight + panelGap))
         }

@@ -73,7 +73,26 @@ public struct TrialCheckpoints: Sendable {
 public func runTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContext = ComputeContext(),
                      checkpoints: TrialCheckpoints? = nil, stopAfterEpoch: Int? = nil,
                      progress: ((TrainingEvent) -> Void)? = nil) -> TrainingResult {
-    func go<T: Real>(_: T.Type) -> TrainingResult {
+    trainTrial(trial, data: data, context: context, checkpoints: checkpoints, stopAfterEpoch: stopAfterEpoch, progress: progress).result
+}
+
+/// A trained trial: its histories and, when it finished, its best parameters (the saved
+/// model) and their confusion matrices on the validation and test splits.
+public struct TrialOutcome: Sendable {
+    public var result: TrainingResult
+    public var model: SavedModel?
+    public var evaluation: TrialEvaluation?
+    public init(result: TrainingResult, model: SavedModel? = nil, evaluation: TrialEvaluation? = nil) {
+        self.result = result; self.model = model; self.evaluation = evaluation
+    }
+}
+
+/// `runTrial`, keeping what a finished trial leaves besides its histories: the network (with
+/// the best parameters, which the solver restores at the end) saved and evaluated per class.
+public func trainTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContext = ComputeContext(),
+                       checkpoints: TrialCheckpoints? = nil, stopAfterEpoch: Int? = nil,
+                       progress: ((TrainingEvent) -> Void)? = nil) -> TrialOutcome {
+    func go<T: Real>(_: T.Type) -> TrialOutcome {
         do {
             let net = try trial.config.makeNetwork(T.self, seed: trial.seed, context: context)
             let opt = Optimizer<T>(settings: trial.config.optimizer, parameters: net.parameters)
@@ -89,9 +108,11 @@ public func runTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContext 
                 progress: progress, shouldStop: { context.isCancelled })
             // A pause must leave its checkpoint behind, or the trial could not go on.
             if result.status == TrialStatus.stopped, let saveError { result.status = TrialStatus.failed; result.message = "\(saveError)" }
-            return result
+            guard result.status == .finished else { return TrialOutcome(result: result) }
+            return TrialOutcome(result: result, model: SavedModel(network: net, trial: trial, data: data),
+                                evaluation: TrialEvaluation(network: net, data: data, batch: trial.config.training.evalBatchSize))
         } catch {
-            var r = TrainingResult(); r.status = .failed; r.message = "\(error)"; return r
+            var r = TrainingResult(); r.status = .failed; r.message = "\(error)"; return TrialOutcome(result: r)
         }
     }
     return trial.config.dtype == "float64" ? go(Double.self) : go(Float.self)
@@ -266,21 +287,23 @@ struct TrialRunner: Sendable {
             catch { return failed(t, "\(error)") }
         }
         onEvent(.started(t))
-        var result: TrainingResult
+        var outcome: TrialOutcome
         let checkpoints = TrialCheckpoints(folder: folder, trial: t)
         do {
             let data = try cache.data(for: t.config)
-            result = runTrial(t, data: data, context: options.context, checkpoints: checkpoints, stopAfterEpoch: stopAfterEpoch) { e in
+            outcome = trainTrial(t, data: data, context: options.context, checkpoints: checkpoints, stopAfterEpoch: stopAfterEpoch) { e in
                 onEvent(.progress(t, e))
             }
         } catch {
-            result = TrainingResult(); result.status = .failed; result.message = "\(error)"
+            var r = TrainingResult(); r.status = .failed; r.message = "\(error)"
+            outcome = TrialOutcome(result: r)
         }
+        let result = outcome.result
         var summary = summarize(t, result: result)
         guard result.status != .interrupted else { return summary }   // its checkpoint stays; a rerun resumes
         // Failed trials are recorded too (a rerun retries them).
         do {
-            summary = try writeTrial(t, result: result, folder: folder)
+            summary = try writeTrial(t, outcome: outcome, folder: folder)
             if result.status == .finished || result.status == .diverged { try checkpoints.remove() }
         } catch {
             // Not complete: its record (the completion mark) must not be there.

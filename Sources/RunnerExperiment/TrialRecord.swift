@@ -31,6 +31,8 @@ public struct TrialRecord: Sendable {
     public var bestValAccuracy: Double?
     public var bestEpoch: Int?
     public var testAccuracy: Double?
+    /// Per-class results of the best parameters (finished trials; see `TrialEvaluation`).
+    public var evaluation: TrialEvaluation?
 
     public init(index: Int, id: String, arm: String?, parameters: [(path: String, value: JSON)], status: TrialStatus,
                 message: String = "", seconds: Double = 0, dtype: String = "float32", iterationsPerEpoch: Int = 0,
@@ -43,13 +45,14 @@ public struct TrialRecord: Sendable {
     }
 
     /// The record of `trial` trained to `result`.
-    public init(trial: TrialPlan, result: TrainingResult) {
+    public init(trial: TrialPlan, result: TrainingResult, evaluation: TrialEvaluation? = nil) {
         let has = !result.epochs.isEmpty
         self.init(index: trial.index, id: trial.id, arm: trial.arm, parameters: trial.parameters, status: result.status,
                   message: result.message, seconds: result.seconds, dtype: trial.config.dtype,
                   iterationsPerEpoch: result.iterationsPerEpoch, losses: result.losses, learningRates: result.learningRates,
                   epochs: result.epochs, bestValAccuracy: has ? result.bestValAccuracy : nil, bestEpoch: has ? result.bestEpoch : nil,
                   testAccuracy: result.testAccuracy, stoppedEpoch: result.stoppedEpoch)
+        self.evaluation = evaluation
     }
 
     /// Mean of the last 100 iteration losses (SPEC §7), nan without any.
@@ -108,7 +111,7 @@ public struct TrialRecord: Sendable {
 
     public var json: JSON {
         func opt(_ x: Double?) -> JSON { x.map(TrialRecord.number) ?? .null }
-        return .object([
+        let fields: [(key: String, value: JSON)] = [
             ("format", .string("runner trial record 1")),
             ("index", .number(Double(index))), ("id", .string(id)), ("arm", arm.map { .string($0) } ?? .null),
             ("parameters", .object(parameters.map { ($0.path, $0.value) })),
@@ -123,7 +126,9 @@ public struct TrialRecord: Sendable {
             ("losses", .array(losses.map(TrialRecord.number))),
             ("learning_rates", .array(learningRates.map(TrialRecord.number))),
             ("stopped_epoch", stoppedEpoch.map { .number(Double($0)) } ?? .null),
-        ])
+        ]
+        guard let evaluation else { return .object(fields) }
+        return .object(fields + [("per_class", evaluation.json)])
     }
 
     /// Reads a record written by `json`; nil when it is not one (a damaged or foreign file
@@ -158,6 +163,7 @@ public struct TrialRecord: Sendable {
                   epochs: epochs, bestValAccuracy: TrialRecord.double(j["best_val_acc"]),
                   bestEpoch: TrialRecord.double(j["best_epoch"]).map { Int($0) }, testAccuracy: TrialRecord.double(j["test_acc"]),
                   stoppedEpoch: TrialRecord.double(j["stopped_epoch"]).map { Int($0) })
+        evaluation = TrialEvaluation(json: j["per_class"])
     }
 }
 
@@ -170,12 +176,23 @@ extension ResultsFolder {
 
     /// Writes a trial's exports, then its record (the completion mark), each atomically.
     /// `config` is the trial's reproducing config (written as config.json).
-    public func write(_ r: TrialRecord, config: JSON?) throws(FileError) {
+    /// `model` (a finished trial's best parameters) is written before the record too.
+    public func write(_ r: TrialRecord, config: JSON?, model: SavedModel? = nil) throws(FileError) {
         let files = TrialFiles(id: r.id)
         if let config { try write(config.serialized() + "\n", to: files.config) }
         try write(r.lossCSV, to: files.loss)
         try write(r.accuracyCSV, to: files.accuracy)
         try write(csv(r.summary.header, [r.summary.cells]), to: files.summary)
+        if let model {
+            try write(model.safetensors, to: files.model)
+            try write(model.description.serialized() + "\n", to: files.modelDescription)
+        }
+        if let e = r.evaluation {
+            if let m = e.val { try write(m.csv(classNames: e.classNames), to: files.confusionVal) }
+            if let m = e.test { try write(m.csv(classNames: e.classNames), to: files.confusionTest) }
+            try write(e.perClassCSV, to: files.perClass)
+            try write(e.figure(title: "\(r.label): confusion matrices of the best parameters"), to: files.confusionFigure)
+        }
         try write(r.json.compact + "\n", to: files.record)
     }
 

@@ -43,6 +43,7 @@ public final class BatchNorm<T: Real>: Layer {
 
     public var parameters: [Parameter<T>] { [gamma, beta] }
     public var buffers: [Tensor<T>] { [runningMean, runningVar] }
+    public var bufferNames: [String] { ["running_mean", "running_var"] }
     public var flopsPerSample: Int { BatchNorm.flopsPerSample(channels: channels, spatial: spatial) }
 
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {

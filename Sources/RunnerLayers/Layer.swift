@@ -44,6 +44,8 @@ public protocol Layer<T>: AnyObject {
     /// Non-trainable state saved with the model (batchnorm's running mean and variance):
     /// `Network.snapshot/restore` copy it alongside the parameters. Default none.
     var buffers: [Tensor<T>] { get }
+    /// A name for each of `buffers`, saved models store them under (default `buffer0`, `buffer1`, …).
+    var bufferNames: [String] { get }
     /// The layer's own random generator (dropout's masks), nil when it has none. Saved and
     /// restored by whoever must replay the same draws (`compareNetworkGradients`).
     var randomState: SeededGenerator? { get set }
@@ -57,6 +59,7 @@ public protocol Layer<T>: AnyObject {
 extension Layer {
     public var parameters: [Parameter<T>] { [] }
     public var buffers: [Tensor<T>] { [] }
+    public var bufferNames: [String] { buffers.indices.map { "buffer\($0)" } }
     public var randomState: SeededGenerator? {
         get { nil }
         set { precondition(newValue == nil, "\(kind) has no random generator") }

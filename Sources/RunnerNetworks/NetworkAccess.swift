@@ -12,6 +12,29 @@ extension Network {
         }
     }
 
+    /// Every parameter and buffer under the name a saved model stores it by, in layer order:
+    /// parameters as in `namedParameters`, a layer's buffers as its `bufferNames` with the
+    /// number of the layer's parameters (`running_mean1`, `running_var1` beside `gamma1`). A
+    /// name that would repeat (a normalisation before the first weight matrix) gets `_2`, `_3`, ….
+    public var namedTensors: [(name: String, tensor: Tensor<T>, isBuffer: Bool)] {
+        var k = 0
+        var out: [(name: String, tensor: Tensor<T>, isBuffer: Bool)] = []
+        var seen: [String: Int] = [:]
+        func add(_ base: String, _ t: Tensor<T>, _ isBuffer: Bool) {
+            let n = (seen[base] ?? 0) + 1
+            seen[base] = n
+            out.append((n == 1 ? base : "\(base)_\(n)", t, isBuffer))
+        }
+        for layer in layers {
+            for p in layer.parameters {
+                if p.name == "W" { k += 1 }
+                add("\(p.name)\(max(k, 1))", p.value, false)
+            }
+            for (name, b) in zip(layer.bufferNames, layer.buffers) { add("\(name)\(max(k, 1))", b, true) }
+        }
+        return out
+    }
+
     public func parameter(named name: String) -> Parameter<T>? { namedParameters.first { $0.name == name }?.parameter }
 
     /// A copy of parameter `name`'s values (row-major), nil for an unknown name.

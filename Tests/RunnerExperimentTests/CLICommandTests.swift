@@ -58,11 +58,7 @@ final class CLICommandTests: XCTestCase {
     func testStatus() throws {
         let d = tempDir("status")
         defer { try? FileManager.default.removeItem(atPath: d) }
-        let plan = try Sweep.plan(JSON.parse("""
-            {"name": "st", "output": {"dir": "\(d)"}, "data": {"source": "synthetic", "num_train": 100, "num_val": 50, "num_test": 0},
-             "model": {"hidden_dims": [8]}, "training": {"num_epochs": 1, "batch_size": 20},
-             "sweep": {"grid": {"model.reg": [0, 0.1, 0.2]}}}
-            """), defaultName: "st")
+        let plan = try tinySyntheticSweep("st", in: d, grid: #"{"model.reg": [0, 0.1, 0.2]}"#)
         var options = RunOptions(jobs: 1)
         options.selection = .shard(index: 0, count: 2, source: "test")   // trials 0 and 2 only
         _ = try runExperiment(plan, options: options, cache: DataCache()) { _ in }
@@ -132,8 +128,8 @@ final class CLICommandTests: XCTestCase {
             (["plot", "a", "b"], 2, "error: usage: runner plot RESULTS_DIR\n"),
             (["plot", "/nonexistent-results"], 2, "error: /nonexistent-results is not a results folder (no summary.csv)\n"),
             (["init"], 2, "error: usage: runner init NAME\n"),
-            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, status, compare, init, help, or: runner help config)\n"),
-            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, status, compare, init, help, or: runner help config)\n"),
+            (["help", "nope"], 2, "error: no command \"nope\" (commands: run, validate, plan, merge, slurm, plot, status, compare, eval, predict, init, help, or: runner help config)\n"),
+            (["help", "version"], 2, "error: no command \"version\" (commands: run, validate, plan, merge, slurm, plot, status, compare, eval, predict, init, help, or: runner help config)\n"),
             (["nope.json"], 2, "config error: cannot read config nope.json: no such file\n"),
             (["version"], 2, "config error: cannot read config version: no such file\n"),
         ]
@@ -188,10 +184,10 @@ final class CLICommandTests: XCTestCase {
             }
         }
         for o in OptionSpec.global { XCTAssertEqual(rows(o.label), 1, "overview should list \(o.label) once") }
-        XCTAssertEqual(Set(seen).count, 13)   // --data is shared by four commands
+        XCTAssertEqual(Set(seen).count, 14)   // --data is shared by five commands; compare and predict both have --output
         // Each short alias is declared once.
         let shorts = (CommandSpec.all.flatMap(\.options) + OptionSpec.global).compactMap(\.short)
-        XCTAssertEqual(Set(shorts), ["-j", "-q", "-v", "-h"])
+        XCTAssertEqual(Set(shorts), ["-j", "-q", "-v", "-h", "-o"])
 
         let config = runnerInProcess(["help", "config"])
         XCTAssertEqual(config.code, 0)

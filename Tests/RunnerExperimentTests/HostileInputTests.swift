@@ -315,6 +315,7 @@ final class HostileInputTests: XCTestCase {
         let words = ["run", "validate", "plan", "merge", "plot", "slurm", "init", "help", "config", "c.json", "results/ok", "nope.json",
                      "--jobs", "-j", "--data", "--shard", "--trial", "--fresh", "--quiet", "--verbose", "--help", "--version", "--partition",
                      "--time", "--cpus-per-task", "--max-parallel", "--jobs=2", "--shard=0/2", "0", "1", "-1", "2/3", "3/2", "1e9",
+                     "eval", "predict", "--split", "--output", "-o", "p.csv", "results/ok/trials", "test",
                      "99999999999999999999", "", " ", "\n", "a\nb", "../..", "/", ".", "$(touch \(Self.marker))", "`touch \(Self.marker)`",
                      "x'y", "\"", "--", "-", "—jobs", "--jobs=", "ok.t0", String(repeating: "z", count: 300)]
         var rng = SeededGenerator(seed: 2026)
