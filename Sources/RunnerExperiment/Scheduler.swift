@@ -106,9 +106,10 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         report.staleTrialDirs = staleTrialFolders(plan, folder: folder)
     }
 
+    let dirs = TrialDirectories(plan, folder: folder)
     var todo: [TrialPlan] = []
     for t in plan.trials where options.selection.contains(t.index) {
-        if !options.fresh, isTrialComplete(t, folder: folder) {
+        if !options.fresh, folder.record(dirs[t])?.isComplete ?? false {
             report.skipped += 1
             onEvent(.skipped(t))
             continue
@@ -127,21 +128,21 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
             while let (t, wait) = shared.take() {
                 let claim: FileLock
                 do {
-                    guard let c = try waitForClaim(t, folder: folder, wait: wait, context: context) else { shared.postpone(t); continue }
+                    guard let c = try waitForClaim(dirs[t], folder: folder, wait: wait, context: context) else { shared.postpone(t); continue }
                     claim = c
                 } catch {
                     let s = failed(t, "\(error)"); shared.record(s); onEvent(.finished(t, s)); continue
                 }
                 defer { claim.release() }
-                folder.removeStaleTemporaries(in: TrialFiles(id: t.id).directory)
+                folder.removeStaleTemporaries(in: dirs[t].directory)
                 // Another process may have finished it in the meantime (or during this run).
-                if finishedElsewhere(t, folder: folder, fresh: options.fresh, since: started) {
+                if finishedElsewhere(dirs[t], folder: folder, fresh: options.fresh, since: started) {
                     shared.recordOther()
                     onEvent(.skipped(t))
                     continue
                 }
                 if options.fresh {
-                    do { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: TrialFiles(id: t.id).directory) }
+                    do { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: dirs[t].directory) }
                     catch { let s = failed(t, "\(error)"); shared.record(s); onEvent(.finished(t, s)); continue }
                 }
                 onEvent(.started(t))
@@ -154,10 +155,10 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
                 }
                 var summary = summarize(t, result: result)
                 if result.status != .interrupted {   // failed trials are recorded too (a rerun retries them)
-                    do { summary = try writeTrial(t, result: result, folder: folder) }
+                    do { summary = try writeTrial(t, result: result, folder: folder, files: dirs[t]) }
                     catch {
                         // Not complete: its record (the completion mark) must not be there.
-                        _ = try? folder.removeRunnerFiles(["record.json"], in: TrialFiles(id: t.id).directory)
+                        _ = try? folder.removeRunnerFiles(["record.json"], in: dirs[t].directory)
                         summary.status = .failed
                         summary.message = "\(error)"
                     }
@@ -182,30 +183,31 @@ func failed(_ t: TrialPlan, _ message: String) -> TrialSummary {
     return summarize(t, result: r)
 }
 
-/// Claims `t`: at once (nil when another process holds it) or, with `wait`, polling until
-/// the other process lets go (it finished, failed or died) or Ctrl-C.
-func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool, context: ComputeContext) throws(FileError) -> FileLock? {
+/// Claims the trial of folder `files`: at once (nil when another process holds it) or, with
+/// `wait`, polling until the other process lets go (it finished, failed or died) or Ctrl-C.
+func waitForClaim(_ files: TrialFiles, folder: ResultsFolder, wait: Bool, context: ComputeContext) throws(FileError) -> FileLock? {
     while true {
-        if let c = try TrialClaim.take(folder, trial: TrialFiles(id: t.id).directory) { return c }
+        if let c = try TrialClaim.take(folder, trial: files.directory) { return c }
         if !wait || context.isCancelled { return nil }
         Thread.sleep(forTimeInterval: 0.1)
     }
 }
 
-/// Whether another process completed `t` (or recorded its failure) while this run was going:
-/// true for results written since `since`, and for any complete results unless `fresh`.
-func finishedElsewhere(_ t: TrialPlan, folder: ResultsFolder, fresh: Bool, since: Date) -> Bool {
-    guard let r = folder.record(t.id) else { return false }
-    if (folder.modified(TrialFiles(id: t.id).record) ?? .distantPast) >= since { return true }
+/// Whether another process completed the trial of `files` (or recorded its failure) while this
+/// run was going: true for results written since `since`, and for any complete results unless `fresh`.
+func finishedElsewhere(_ files: TrialFiles, folder: ResultsFolder, fresh: Bool, since: Date) -> Bool {
+    guard let r = folder.record(files) else { return false }
+    if (folder.modified(files.record) ?? .distantPast) >= since { return true }
     return !fresh && r.isComplete
 }
 
 /// Trial folders in `trials/` that are not trials of `plan` (another config of the
-/// experiment); the runner's temporaries and dot files are not counted.
+/// experiment: their id, the end of the name, is not one of the plan's); the runner's
+/// temporaries and dot files are not counted.
 func staleTrialFolders(_ plan: ExperimentPlan, folder: ResultsFolder) -> [String] {
     let ids = Set(plan.trials.map(\.id))
     let names = folder.list("trials")
-    return names.filter { !ids.contains($0) && !$0.hasPrefix(".") && pathKind(folder.root + "/trials/" + $0) == .directory }.sorted()
+    return names.filter { !ids.contains(TrialNames.id(ofFolder: $0)) && !$0.hasPrefix(".") && pathKind(folder.root + "/trials/" + $0) == .directory }.sorted()
 }
 
 /// `writeSweepTables` under the experiment's table lock, so processes sharing the folder
@@ -217,10 +219,11 @@ public func writeSweepTablesLocked(plan: ExperimentPlan, folder: ResultsFolder) 
 }
 
 /// Whether `t` already has results (finished or diverged); such trials are skipped. The
-/// folder name is the trial's id, a hash of everything that determines its numbers, so a
-/// complete record there means the same trial. Failed and interrupted trials are not complete.
-public func isTrialComplete(_ t: TrialPlan, folder: ResultsFolder) -> Bool {
-    folder.record(t.id)?.isComplete ?? false
+/// folder name ends with the trial's id, a hash of everything that determines its numbers,
+/// so a complete record there means the same trial. Failed and interrupted trials are not
+/// complete. `directories`: the plan's `TrialDirectories` (listed once for many trials).
+public func isTrialComplete(_ t: TrialPlan, folder: ResultsFolder, directories: TrialDirectories) -> Bool {
+    folder.record(directories[t])?.isComplete ?? false
 }
 
 extension ExperimentPlan {

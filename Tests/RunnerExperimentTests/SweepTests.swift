@@ -173,8 +173,8 @@ final class SchedulerTests: XCTestCase {
         _ = try runSweep(jobs: 2, output: d2)
         for t in p.trials {
             for f in ["loss.csv", "accuracy.csv"] {
-                let a = try String(contentsOfFile: "\(d1)/tiny_sweep/trials/\(t.id)/\(f)", encoding: .utf8)
-                let b = try String(contentsOfFile: "\(d2)/tiny_sweep/trials/\(t.id)/\(f)", encoding: .utf8)
+                let a = try String(contentsOfFile: "\(d1)/tiny_sweep/trials/\(t.folderName)/\(f)", encoding: .utf8)
+                let b = try String(contentsOfFile: "\(d2)/tiny_sweep/trials/\(t.folderName)/\(f)", encoding: .utf8)
                 XCTAssertEqual(a, b, "trial \(t.index) \(f) differs between --jobs 1 and --jobs 2")
             }
         }
