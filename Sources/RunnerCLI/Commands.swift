@@ -211,7 +211,7 @@ public struct CLI: Sendable {
     public func plan(_ o: Invocation) throws -> Int32 {
         let plan = try loadPlan(o)
         try plan.checkShapes()
-        var rows = [["#", "id", "arm"] + plan.sweptPaths + ["params", "work", "memory", "time"]]
+        var rows = [["#", "id", "arm"] + plan.sweptPaths + ["params", "work", "memory", "time (1 core)"]]
         var total = 0.0, times: [Double] = []
         let calibration = Calibration.current(environment: context.environment, version: runnerVersion)
         for t in plan.trials {

@@ -67,17 +67,17 @@ public struct Calibration: Sendable, Equatable {
     }
 
     /// CPU model and core count, from /proc/cpuinfo.
-    static func machineKey() -> String {
+    public static func machineKey() -> String {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }.map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
         return "\(model) × \(ProcessInfo.processInfo.activeProcessorCount)"
     }
 
-    /// The two reference trials: an fc net [100, 100] and a convnet (16 5×5 filters), on
-    /// 32×32×3 inputs, one epoch each.
+    /// The two reference trials, on 32×32×3 inputs, one epoch each: an fc net [100, 100]
+    /// and the default three-layer convnet (32 7×7 filters, the course's).
     static let references: [(conv: Bool, config: String)] = [
         (false, #"{"data": {"num_train": 1000, "num_val": 200, "num_test": 0}, "model": {"hidden_dims": [100, 100]}, "training": {"num_epochs": 1, "batch_size": 100, "train_acc_samples": 200}}"#),
-        (true, #"{"data": {"num_train": 100, "num_val": 50, "num_test": 0}, "model": {"type": "three_layer_convnet", "num_filters": 16, "filter_size": 5, "hidden_dim": 100}, "training": {"num_epochs": 1, "batch_size": 50, "train_acc_samples": 50}}"#),
+        (true, #"{"data": {"num_train": 50, "num_val": 50, "num_test": 0}, "model": {"type": "three_layer_convnet"}, "training": {"num_epochs": 1, "batch_size": 50, "train_acc_samples": 50}}"#),
     ]
 
     /// Runs each reference trial until 0.3 s have passed (at least twice) and keeps its best rate.
@@ -119,11 +119,15 @@ public func formatDuration(_ s: Double) -> String {
     return String(format: "%d h %02d min", m / 60, m % 60)
 }
 
-/// Wall time of `times` (seconds per trial, in plan order) run on `jobs` parallel workers
-/// that each take the next trial when free (the scheduler's order).
+/// Wall time of `times` (seconds per trial on one core, in plan order) run on `jobs` parallel
+/// workers that each take the next trial when free (the scheduler's order). With fewer trials
+/// than jobs, each trial's matrix products get the spare cores (see `SharedRun`): counted as
+/// a proportional speed-up.
 public func estimatedWallTime(_ times: [Double], jobs: Int) -> Double {
-    var free = [Double](repeating: 0, count: max(1, min(jobs, max(times.count, 1))))
-    for t in times {
+    let workers = max(1, min(jobs, times.count))
+    let threads = Double(max(1, jobs / workers))
+    var free = [Double](repeating: 0, count: workers)
+    for t in times.map({ $0 / threads }) {
         let i = free.indices.min { free[$0] < free[$1] }!
         free[i] += t
     }
