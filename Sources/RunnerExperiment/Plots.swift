@@ -246,7 +246,8 @@ func trainingFigure(_ data: PlotData, name: String) -> TrainingPlot {
     let accAxis = PlotAxis.fitting(accs.isEmpty ? [0, 1] : accs, log: false, label: "Accuracy")
     let epochs = trials.flatMap { $0.trainAcc.map(\.x) }
     let epochX = PlotAxis.fitting(epochs.isEmpty ? [0, 1] : epochs, log: false, label: "Epoch", integer: true)
-    let markers = (epochs.max() ?? 0) <= 30
+    // markers at each accuracy check while they can be told apart (few epochs, few curves a panel)
+    let markers = (epochs.max() ?? 0) <= 30 && arms.allSatisfy { a in curves.filter { $0.arm == a }.count <= 40 }
 
     func series(_ c: TrainingCurve, _ history: (Int) -> [(x: Double, y: Double)], dash: String?, markers: Bool) -> PlotSeries {
         let runs = c.members.map(history)

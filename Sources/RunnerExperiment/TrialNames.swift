@@ -131,7 +131,7 @@ public enum TrialNames {
     }
 
     /// The trial id a folder name ends with: `<id>` (earlier versions) or `…-<id>`.
-    static func id(ofFolder name: String) -> String {
+    public static func id(ofFolder name: String) -> String {
         guard let dash = name.lastIndex(of: "-") else { return name }
         return String(name[name.index(after: dash)...])
     }

@@ -248,7 +248,7 @@ final class SchedulerTests: XCTestCase {
         let new = try plan(2)
         let report = try runExperiment(new, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
         XCTAssertEqual(report.skipped, 0)
-        XCTAssertEqual(Set(report.staleTrialDirs), Set(old.trials.map(\.id)))
+        XCTAssertEqual(Set(report.staleTrialDirs), Set(old.trials.map(\.folderName)))
         let summary = try String(contentsOfFile: "\(d)/stale/summary.csv", encoding: .utf8)
         for t in old.trials { XCTAssertFalse(summary.contains(t.id)) }
         for t in new.trials { XCTAssertTrue(summary.contains(t.id)) }
