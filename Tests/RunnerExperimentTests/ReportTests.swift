@@ -103,6 +103,42 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(scriptJSON(.string("a</script>&\u{2028}")), #""a\u003c/script\u003e\u0026\u2028""#)
     }
 
+    /// Swept config strings become labels (console, figures, page) and folder names: a
+    /// hostile value is slugged in the folder name, escaped in the page, and the page still
+    /// passes its self-test in Chromium without a console message (when Chromium is there).
+    func testHostileSweptValues() throws {
+        let root = tempDir("report-hostile")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let values = ["</script><script>console.log('injected')</script>", "x\u{2028}y<!--", "../../$(touch pwned)", "\"><img src=x onerror=console.log(2)>"]
+        let plan = try Sweep.plan(JSON.parse("""
+            {"name": "hostile", "output": {"dir": "\(root)"}, "data": {"num_train": 100, "num_val": 50, "num_test": 0},
+             "sweep": {"grid": {"data.dir": \(JSON.array(values.map { .string($0) }).compact)}}}
+            """), defaultName: "hostile")
+        let folder = try ResultsFolder(plan.directory, create: true)
+        try folder.write(plan.experimentJSON.serialized() + "\n", to: "experiment.json")
+        for t in plan.trials {
+            XCTAssertTrue(t.folderName.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".contains(Character($0))) }, t.folderName)
+            let epochs = (0...2).map { EpochRecord(epoch: $0, iteration: $0 * 2, trainAccuracy: 0.1 * Double($0 + 1), valAccuracy: 0.1 * Double($0 + t.index), learningRate: 1e-3) }
+            let r = TrialRecord(index: t.index, id: t.id, arm: nil, parameters: t.parameters, status: .finished, message: values[t.index], seconds: 1,
+                                iterationsPerEpoch: 2, losses: [2, 1.5, 1.2, 1], epochs: epochs, bestValAccuracy: epochs.last!.valAccuracy, bestEpoch: 2)
+            try folder.write(r, config: t.reproducingConfig, files: TrialFiles(folder: t.folderName))
+        }
+        try writeSweepTables(plan: plan, folder: folder)
+        try writePlots(resultsDirectory: plan.directory, experimentName: plan.name)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: plan.directory + "/trials").sorted(), plan.trials.map(\.folderName).sorted())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/pwned"))
+        let html = try String(contentsOfFile: plan.directory + "/index.html", encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<script").count - 1, 2)
+        XCTAssertFalse(html.contains("<img src=x") || html.contains("<!--"))
+        guard case .array(let trials)? = try reportEmbeddedData(html)["trials"] else { return XCTFail("no trials") }
+        XCTAssertEqual(trials.map { $0["label"] }, plan.trials.map { .string($0.label) })
+        XCTAssertEqual(trials[0]["v"], .array([.string(values[0])]))
+        guard let chromium = ["chromium", "chromium-browser", "google-chrome"].lazy.compactMap(reportFindExecutable).first else { return }
+        let (dom, log) = try reportChromium(chromium, ["--dump-dom", "file://" + plan.directory + "/index.html#selftest"], profile: root + "/profile")
+        XCTAssertTrue(dom.contains("data-result=\"ok\""), reportSelfTestText(dom))
+        XCTAssertEqual(log.split(separator: "\n").filter { $0.contains(":CONSOLE") }, [])
+    }
+
     /// The page in a real browser (headless Chromium): no console output at all, one row per
     /// trial, sorting, highlighting, the detail and filtering work (the page's own self-test,
     /// run with #selftest), for a small sweep with hostile text and for 1,000 trials;
