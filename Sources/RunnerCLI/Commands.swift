@@ -165,7 +165,8 @@ public struct CLI: Sendable {
         // stops the run at once with the file's name (finished trials need no data), before
         // anything is written.
         let existing = try? ResultsFolder(plan.directory, create: false)
-        for t in selected where o.has(.fresh) || !(existing.map { isTrialComplete(t, folder: $0) } ?? false) {
+        let dirs = existing.map { TrialDirectories(plan, folder: $0) }
+        for t in selected where o.has(.fresh) || !(existing.map { isTrialComplete(t, folder: $0, directories: dirs!) } ?? false) {
             _ = try cache.data(for: t.config)
         }
         let report = try runExperiment(plan, options: options, cache: cache) { display.handle($0) }
@@ -198,7 +199,7 @@ public struct CLI: Sendable {
         }
         say("results: \(plan.directory)/summary.csv")
         if !plotNote.isEmpty && !quiet { say(plotNote) }
-        for f in report.failed { eprint("trial t\(f.index) (\(f.id)) failed: \(f.message)") }
+        for f in report.failed { eprint("trial \(f.label) (\(f.id)) failed: \(f.message)") }
         let missingSelected = missing.filter { sel.contains($0.index) }
         if report.interrupted {
             eprint("interrupted: \(missingSelected.count) trial(s) not finished; run the same command again to resume")
@@ -217,23 +218,29 @@ public struct CLI: Sendable {
     public func plan(_ o: Invocation) throws -> Int32 {
         let plan = try loadPlan(o)
         try plan.checkShapes()
-        var rows = [["#", "id", "arm"] + plan.sweptPaths + ["params", "work", "memory"]]
-        var total = 0.0
+        var rows = [["#", "id", "arm"] + plan.sweptPaths + ["params", "work", "memory", "time (1 core)"]]
+        var total = 0.0, times: [Double] = []
+        let calibration = Calibration.current(environment: context.environment, version: runnerVersion)
         for t in plan.trials {
             let cost: TrialCost
             do { cost = try estimateCost(t) } catch { throw ConfigError.inTrial(index: t.index, arm: t.arm, underlying: ConfigErrorBox(error)) }
             total += cost.flops
+            times.append(calibration.seconds(t, cost: cost))
             rows.append(["\(t.index)", t.id, t.arm ?? "-"] + t.parameters.map { p in
                 if case .string(let s) = p.value { return s }
                 if case .number(let x) = p.value { return JSON.format(x) }
                 return p.value.compact
-            } + ["\(cost.parameters)", formatFlops(cost.flops), formatBytes(cost.memory.total)])
+            } + ["\(cost.parameters)", formatFlops(cost.flops), formatBytes(cost.memory.total), "~" + formatDuration(times.last!)])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         say("\(plan.name): \(plan.trials.count) trial\(plan.trials.count == 1 ? "" : "s") → \(plan.directory)/")
         if let d = plan.trials.first?.config.description, !d.isEmpty { say(d) }
         for r in rows { say(r.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)) }
         say("total work ≈ \(formatFlops(total)); memory is per trial (trials running in parallel each need theirs)")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let how = calibration.fromCache ? "cached in \(calibration.cachePath ?? "")"
+            : String(format: "measured just now in %.1f s", calibration.seconds) + (calibration.cachePath.map { ", cached in \($0)" } ?? ", not cached")
+        say("estimated time ≈ \(formatDuration(estimatedWallTime(times, jobs: cores))) with \(cores) trial\(cores == 1 ? "" : "s") in parallel (\(formatDuration(times.reduce(0, +))) of training in all): an estimate from a calibration of this machine (\(how)); real times vary with the load and data loading")
         let n = plan.trials.count
         let cfg = shellQuote(o.positional[0])
         let data = o.value(.data).map { " --data \(shellQuote($0))" } ?? ""
@@ -264,9 +271,9 @@ public struct CLI: Sendable {
         let data = plan.dataOverride.map { " --data \(shellQuote($0))" } ?? ""
         if !missing.isEmpty {
             say("missing (\(missing.count)):")
-            for t in missing { say("  t\(t.index) \(t.arm ?? "")  →  runner run \(config)\(data) --trial \(t.index)") }
+            for t in missing { say("  \(t.label)  →  runner run \(config)\(data) --trial \(t.index)") }
         }
-        for s in failed { say("failed: t\(s.index) \(s.message)  →  runner run \(config)\(data) --trial \(s.index)") }
+        for s in failed { say("failed: \(s.label): \(s.message)  →  runner run \(config)\(data) --trial \(s.index)") }
         if complete.count > 0 { say(bestTrialsTable(complete)) }
         return missing.isEmpty && failed.isEmpty ? 0 : 1
     }
@@ -280,7 +287,7 @@ public struct CLI: Sendable {
         var rows = [["experiment", "trials", "finished", "stopped", "diverged", "failed", "remaining", "best val", "best trial"]]
         for s in list {
             if let p = s.problem { rows.append([s.name] + Array(repeating: "-", count: rows[0].count - 3) + ["unreadable: \(p)"]); continue }
-            let best = s.best.map { b in trialLabel(index: b.index, arm: b.arm, parameters: b.parameters) } ?? "-"
+            let best = s.best?.label ?? "-"
             rows.append([s.name, "\(s.total)", "\(s.finished)", "\(s.stopped)", "\(s.diverged)", "\(s.failed)", "\(s.remaining)",
                          s.best?.bestValAcc.map { String(format: "%.3f", $0) } ?? "-", best])
         }

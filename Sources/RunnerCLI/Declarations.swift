@@ -69,7 +69,7 @@ extension CommandSpec {
                     options: [.jobs, .data, .fresh, .shard, .trial, .quiet, .verbose],
                     description: """
                     Expands the config's sweep into trials and trains them in parallel, one thread per
-                    trial. Finished trials are written atomically to results/<name>/trials/<id>/ and
+                    trial. Finished trials are written atomically to results/<name>/trials/<folder>/ and
                     skipped when the same command runs again, so an interrupted sweep resumes where it
                     stopped. Ctrl-C stops promptly; a second Ctrl-C exits at once.
                     """,
@@ -87,12 +87,14 @@ extension CommandSpec {
         CommandSpec("plan", operands: "CONFIG.json", summary: "list the trials a config expands to, with their size and cost", options: [.data],
                     description: """
                     Prints the expanded trial list in run order: index, id, arm, swept values, parameter
-                    count and an estimate of the floating-point work, with the total; then how to run the
-                    trials on a cluster (Slurm, a Kubernetes Indexed Job, GNU parallel).
+                    count, an estimate of the floating-point work, memory and time, with the totals and the
+                    sweep's estimated wall time; then how to run the trials on a cluster (Slurm, a
+                    Kubernetes Indexed Job, GNU parallel). Times are estimates from a short calibration of
+                    this machine, cached in $XDG_CACHE_HOME/runner/calibration.json (~/.cache/runner/).
                     """),
         CommandSpec("merge", operands: "RESULTS_DIR", summary: "rebuild summary and tables of a results folder; list missing trials",
                     description: """
-                    Rebuilds summary.csv, the wide tables and the plots from whatever trials are complete
+                    Rebuilds summary.csv, the wide tables, the plots and index.html from whatever trials are complete
                     in RESULTS_DIR (e.g. after shards ran on several machines), and lists the missing or
                     failed trials with the exact command that runs each again. Exit code 0 when every
                     trial is complete, 1 otherwise.
@@ -104,12 +106,14 @@ extension CommandSpec {
                     --array=0-(n-1)%K, logs %A_%a.out) and merge.sbatch (runner merge). With --submit,
                     submits the array with sbatch and the merge as a dependent job (afterany).
                     """),
-        CommandSpec("plot", operands: "RESULTS_DIR", summary: "redraw the figures of a results folder",
+        CommandSpec("plot", operands: "RESULTS_DIR", summary: "redraw the figures and the results page of a results folder",
                     description: """
-                    Writes training.svg (loss per iteration, train and validation accuracy per epoch),
-                    sweep.svg (best accuracies and final loss against the swept parameter, one line per
-                    arm) and plots.gp (the same figures with gnuplot: `gnuplot RESULTS_DIR/plots.gp`)
-                    from the CSVs in RESULTS_DIR. `runner run` does this at the end of every run.
+                    Writes training.svg (loss per iteration, train and validation accuracy per epoch, a
+                    column of panels per arm, coloured by the swept value), sweep.svg (best accuracies and
+                    final loss against the swept parameter, one line per arm), plots.gp (the same figures
+                    with gnuplot: `gnuplot RESULTS_DIR/plots.gp`) and index.html (the results page: open it
+                    in a browser) from the trial records in RESULTS_DIR. `runner run` does this at the end
+                    of every run.
                     """),
         CommandSpec("status", operands: "[RESULTS]", summary: "list the experiments in a results folder and where each stands",
                     description: """
@@ -131,7 +135,7 @@ extension CommandSpec {
                     options: [.split, .data],
                     description: """
                     Loads the model a finished trial saved (TRIAL_DIR/model.safetensors and model.json,
-                    e.g. results/<name>/trials/<id>), reads the trial's data as its config describes (or
+                    e.g. results/<name>/trials/<folder>), reads the trial's data as its config describes (or
                     from --data) and classifies the split: prints `accuracy <value>`, the accuracy of
                     each class and the confusion matrix (rows: true class, columns: predicted).
                     Exit code 0; 2 for a wrong command line; 1 when the model or the data cannot be read.
@@ -173,7 +177,7 @@ enum MainHelpText {
       summary.csv                 one row per trial: id, arm, swept values, accuracies, status, seconds
       val_acc.csv, train_acc.csv  epoch × trial accuracy tables (gnuplot/spreadsheet ready)
       loss.csv                    iteration × trial loss table
-      trials/<id>/                config.json (resolved), loss.csv, accuracy.csv, summary.csv;
+      trials/<folder>/            config.json (resolved), loss.csv, accuracy.csv, summary.csv;
                                   finished trials: model.safetensors + model.json (runner eval/predict),
                                   confusion_val.csv, confusion_test.csv, per_class.csv, confusion.svg
     """

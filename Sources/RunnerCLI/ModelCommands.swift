@@ -10,7 +10,7 @@ extension CLI {
     func loadModel(_ dir: String) throws -> LoadedModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: context.resolve(dir), isDirectory: &isDir), isDir.boolValue else {
-            throw UsageError("\(dir) is not a folder (expected a trial folder such as results/<name>/trials/<id>)")
+            throw UsageError("\(dir) is not a folder (expected a trial folder such as results/<name>/trials/<folder>)")
         }
         return try LoadedModel(directory: context.resolve(dir), shown: dir)
     }

@@ -12,12 +12,13 @@ public struct PlotError: Error, CustomStringConvertible {
 
 /// Writes the figures of the results folder `resultsDirectory` next to its CSV files and
 /// returns the paths written: training.svg, sweep.svg (when the summary has a numeric swept
-/// column with at least two values) and plots.gp. Throws when summary.csv is missing.
+/// column with at least two values), plots.gp and the results page index.html (see
+/// Report.swift). Throws when experiment.json is missing.
 @discardableResult
 public func writePlots(resultsDirectory: String, experimentName: String) throws -> [String] {
-    let data = try PlotData(directory: resultsDirectory)
+    let (plan, folder, records) = try PlotData.load(directory: resultsDirectory)
+    let data = PlotData(directory: resultsDirectory, records: records, sweptPaths: plan.sweptPaths)
     guard !data.trials.isEmpty else { return [] }
-    let folder = try ResultsFolder(resultsDirectory, create: false)
     var written: [String] = []
     func write(_ text: String, _ name: String) throws {
         try folder.write(text, to: name)
@@ -28,6 +29,8 @@ public func writePlots(resultsDirectory: String, experimentName: String) throws 
     let sweep = sweepFigure(data, name: experimentName)
     if let sweep { try write(sweep.figure.svg(), "sweep.svg") }
     try write(gnuplotScript(data, name: experimentName, training: training, sweep: sweep), "plots.gp")
+    try write(reportPage(plan: plan, records: records, folder: folder, sweepSVG: sweep?.figure.svg(), xColumn: sweep?.xColumn, xLog: sweep?.x.log ?? false),
+              "index.html")
     return written
 }
 
@@ -60,19 +63,22 @@ struct PlotData {
     var swept: [String]          // the swept config paths, from the plan
     var trials: [PlotTrial]
     var arms: [String]           // in plan order; empty without arms
-    /// Legend labels of the training figure, and the one of each trial (an index into it).
-    var colorGroups: [String] = []
-    var colorGroup: [Int] = []
 
     /// The figures' data from the results folder's records (see `TrialRecord`) and its plan
     /// (`experiment.json`).
     init(directory: String) throws {
+        let (plan, _, records) = try PlotData.load(directory: directory)
+        self.init(directory: directory, records: records, sweptPaths: plan.sweptPaths)
+    }
+
+    /// The plan (`experiment.json`) and records of the results folder `directory`.
+    static func load(directory: String) throws -> (ExperimentPlan, ResultsFolder, [TrialRecord]) {
         guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("experiment.json")) else {
             throw PlotError(description: "no experiment.json in \(directory): not a results folder")
         }
         let plan = try ExperimentPlan.fromResults(directory: directory)
         let folder = try ResultsFolder(directory, create: false)
-        self.init(directory: directory, records: folder.records(of: plan).records, sweptPaths: plan.sweptPaths)
+        return (plan, folder, folder.records(of: plan).records)
     }
 
     init(directory: String, records: [TrialRecord], sweptPaths: [String]) {
@@ -89,43 +95,11 @@ struct PlotData {
                              valAcc: r.epochs.map { (Double($0.epoch), $0.valAccuracy) }, column: k + 1)
         }
         for t in trials where !t.arm.isEmpty && !arms.contains(t.arm) { arms.append(t.arm) }
-        // Trials share a colour and legend entry by arm. Without arms each trial has its own,
-        // unless there are more trials than colours: then they are coloured by the first swept
-        // column with 2–8 values, if any.
-        let all = trials
-        let keys: [String]
-        if !arms.isEmpty {
-            keys = all.map(\.arm)
-        } else if all.count > plotPalette.count,
-                  let c = swept.first(where: { c in (2...plotPalette.count).contains(Set(all.map { $0.cells[c] ?? "" }).count) }) {
-            keys = all.map { t in let v = t.cells[c] ?? ""; return "\(plotShortPath(c))=\(plotDouble(v).map(plotShortNumber) ?? v)" }
-        } else {
-            keys = all.map { plotShortLabel($0.label) }
-        }
-        var seen: [String: Int] = [:]
-        for k in keys where seen[k] == nil { seen[k] = colorGroups.count; colorGroups.append(k) }
-        colorGroup = keys.map { seen[$0]! }
     }
-
-    func color(_ position: Int) -> String { plotPalette[colorGroup[position] % plotPalette.count] }
 }
 
 /// Last component of a config path: "model.weight_scale" → "weight_scale".
 func plotShortPath(_ p: String) -> String { String(p.split(separator: ".").last ?? Substring(p)) }
-
-/// "t03 weight_scale=0.00042813323987193956" → "t03 weight_scale=0.0004281".
-func plotShortLabel(_ label: String) -> String {
-    label.split(separator: " ").map { part -> String in
-        guard let eq = part.firstIndex(of: "="), let v = Double(part[part.index(after: eq)...]) else { return String(part) }
-        return part[..<eq] + "=" + plotShortNumber(v)
-    }.joined(separator: " ")
-}
-
-/// Indices of at most `limit` of `n` items, evenly spread and always including the first and last.
-func plotThinnedIndices(_ n: Int, limit: Int) -> [Int] {
-    guard n > limit, limit >= 2 else { return Array(0..<n) }
-    return (0..<limit).map { Int((Double($0) * Double(n - 1) / Double(limit - 1)).rounded()) }
-}
 
 /// Points per loss series: 6,000 shared by the trials, at least 100 each.
 func plotLossBudget(trials: Int) -> Int { max(100, 6000 / max(trials, 1)) }
@@ -145,57 +119,177 @@ func plotRobustRange(_ values: [Double], floorHigh: Double? = nil) -> (lo: Doubl
 
 // MARK: - training.svg
 
+/// Viridis-like ramp from dark purple (0) to yellow-green (1), darker at the top end than
+/// viridis so that every colour reads on white.
+let plotRampStops: [(Double, Double, Double)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (190, 210, 40)]
+
+func plotRamp(_ f: Double) -> String {
+    let t = min(max(f.isFinite ? f : 0.5, 0), 1) * Double(plotRampStops.count - 1)
+    let i = min(Int(t), plotRampStops.count - 2), g = t - Double(i)
+    let a = plotRampStops[i], b = plotRampStops[i + 1]
+    func c(_ x: Double, _ y: Double) -> Int { Int((x + (y - x) * g).rounded()) }
+    return String(format: "#%02X%02X%02X", c(a.0, b.0), c(a.1, b.1), c(a.2, b.2))
+}
+
+/// How the training figure colours its curves: by the swept value that varies within a
+/// panel (a continuous scale for a numeric one, else one palette colour per value); a
+/// single colour when nothing varies within a panel.
+struct TrainingColors {
+    var color: [String]                 // per trial (position in `PlotData.trials`)
+    var key: [String]                   // per trial: the value it is coloured by ("" for one colour)
+    var legend: [PlotLegendEntry] = []  // categorical colours
+    var bar: PlotColorBar? = nil        // continuous colours
+
+    init(_ data: PlotData) {
+        let trials = data.trials
+        let groups = data.arms.isEmpty ? [trials] : data.arms.map { a in trials.filter { $0.arm == a } }
+        func values(_ col: String, _ ts: [PlotTrial]) -> Set<String> { Set(ts.map { $0.cells[col] ?? "" }) }
+        // columns that vary inside a panel (not the repeat: repeats are averaged)
+        let varying = data.swept.filter { c in c != "repeat" && groups.contains { values(c, $0).count > 1 } }
+        guard let first = varying.first else {
+            color = trials.map { t in plotPalette[max(data.arms.firstIndex(of: t.arm) ?? 0, 0) % plotPalette.count] }
+            key = trials.map { _ in "" }
+            return
+        }
+        let numbers = trials.map { plotDouble($0.cells[first]) }
+        if varying.count == 1, numbers.allSatisfy({ $0?.isFinite == true }) {
+            let xs = numbers.map { $0! }
+            let log = plotLogSpaced(xs)
+            let f = { (v: Double) in log ? Foundation.log10(v) : v }
+            let lo = xs.map(f).min()!, hi = xs.map(f).max()!
+            color = xs.map { plotRamp(hi > lo ? (f($0) - lo) / (hi - lo) : 0.5) }
+            key = xs.map(plotShortNumber)
+            bar = PlotColorBar(label: plotShortPath(first), lo: xs.min()!, hi: xs.max()!, log: log,
+                               ticks: Array(Set(xs)).sorted().count <= 6 ? Array(Set(xs)).sorted() : [])
+            return
+        }
+        key = trials.map { t in varying.map { c in "\(plotShortPath(c))=\(plotDouble(t.cells[c]).map(plotShortNumber) ?? (t.cells[c] ?? ""))" }.joined(separator: " ") }
+        var order: [String] = []
+        for k in key where !order.contains(k) { order.append(k) }
+        let many = order.count > plotPalette.count
+        func colorOf(_ k: String) -> String {
+            let i = order.firstIndex(of: k)!
+            return many ? plotRamp(Double(i) / Double(max(order.count - 1, 1))) : plotPalette[i]
+        }
+        color = key.map(colorOf)
+        legend = (many ? [order.first!, order.last!] : order).map { PlotLegendEntry(label: $0, color: colorOf($0), marker: .dot, line: true) }
+    }
+}
+
+/// One curve of the training figure: a trial, or the mean of the repeats of one sweep point
+/// with a band from their minimum to their maximum.
+struct TrainingCurve {
+    var label: String
+    var color: String
+    var arm: String
+    var members: [Int]      // positions in `PlotData.trials`
+    var diverged: [Int]     // members that diverged
+}
+
 struct TrainingPlot {
     var figure: PlotFigure
-    var lossEvery: Int
     var lossRange: PlotAxis
     var trainRange: PlotAxis
     var valRange: PlotAxis
+    var colors: TrainingColors
+    /// Loss points per trial in plots.gp (every n-th iteration).
+    var lossEvery: Int
 }
 
+/// Loss points per curve: means of consecutive iterations.
+let trainingLossPoints = 150
+
+/// The mean of `series` at each x, with the minimum and maximum (a band when there are several).
+func plotMeanBand(_ series: [[(x: Double, y: Double)]]) -> (mean: [(x: Double, y: Double)], band: [(x: Double, lo: Double, hi: Double)]) {
+    var byX: [Double: [Double]] = [:]
+    for s in series { for p in s where p.y.isFinite { byX[p.x, default: []].append(p.y) } }
+    let xs = byX.keys.sorted()
+    let mean = xs.map { x in (x: x, y: byX[x]!.reduce(0, +) / Double(byX[x]!.count)) }
+    let band = series.count > 1 ? xs.map { x in (x: x, lo: byX[x]!.min()!, hi: byX[x]!.max()!) } : []
+    return (mean, band)
+}
+
+/// training.svg: loss, training accuracy (dashed) and validation accuracy (solid) against
+/// time, one column of panels per arm (small multiples, shared axes), each curve coloured by
+/// the swept value; repeats of a sweep point drawn as their mean with a min–max band;
+/// diverged trials end in ✕ and are named in the legend. Axes fit the healthy trials and
+/// lines leave the panel at its edge, so no marker stands for a value off the scale.
 func trainingFigure(_ data: PlotData, name: String) -> TrainingPlot {
     let trials = data.trials
-    let budget = plotLossBudget(trials: trials.count)
-    var loss: [PlotSeries] = [], finite: [Double] = [], firstLosses: [Double] = [], maxLen = 0
+    let colors = TrainingColors(data)
+    let arms = data.arms.isEmpty ? [""] : data.arms
+    // curves: trials, or groups of repeats (same arm and swept values but the repeat)
+    var curves: [TrainingCurve] = []
+    var index: [String: Int] = [:]
+    let repeated = data.swept.contains("repeat")
     for (k, t) in trials.enumerated() {
-        let raw = t.loss
-        maxLen = max(maxLen, raw.count)
-        let kept = t.diverged ? Array(raw.prefix { $0.y.isFinite }) : raw.filter { $0.y.isFinite }
-        if !t.diverged {
-            finite += kept.map(\.y)
-            if let f = kept.first { firstLosses.append(f.y) }
-        }
-        var s = PlotSeries(label: t.label, color: data.color(k), points: plotThinnedIndices(kept.count, limit: budget).map { kept[$0] },
-                           markerSize: trials.count > 10 ? 1.6 : 2, status: t.status.rawValue)
-        if t.diverged { s.crosses = [kept.last ?? (raw.first?.x ?? 1, .infinity)] }
-        loss.append(s)
+        let point = t.arm + "|" + data.swept.filter { $0 != "repeat" }.map { t.cells[$0] ?? "" }.joined(separator: "|")
+        let label = repeated ? (t.label.split(separator: " ").filter { !($0.first == "r" && Int($0.dropFirst()) != nil) }.dropFirst().joined(separator: " ")) : t.label
+        if repeated, let i = index[point] { curves[i].members.append(k); if t.diverged { curves[i].diverged.append(k) }; continue }
+        index[point] = curves.count
+        curves.append(TrainingCurve(label: label.isEmpty ? t.label : label, color: colors.color[k], arm: t.arm, members: [k], diverged: t.diverged ? [k] : []))
     }
-    if finite.isEmpty { finite = loss.flatMap { $0.points.map(\.y) } }
+    let lossCurves = trials.map { t in reportLossCurve(t.loss.map(\.y), limit: trainingLossPoints).map { (x: Double($0.0), y: $0.1) } }
+    // axes shared by the panels of a row
+    var healthy: [Double] = [], firstLosses: [Double] = []
+    for (k, t) in trials.enumerated() where !t.diverged {
+        healthy += lossCurves[k].map(\.y)
+        if let f = lossCurves[k].first { firstLosses.append(f.y) }
+    }
+    if healthy.isEmpty { healthy = lossCurves.flatMap { $0.map(\.y) } }
     let medianFirst = firstLosses.sorted().dropFirst(firstLosses.count / 2).first
-    let lossY = plotRobustRange(finite, floorHigh: medianFirst.map { $0 * 1.5 }) ?? (0, 1)
-    let iterations = loss.flatMap { $0.points.map(\.x) } + loss.flatMap { $0.crosses.map(\.x) }
-    var panels = [PlotPanel(title: "Training loss", x: .fitting(iterations, log: false, label: "Iteration", integer: true),
-                            y: .fitting([lossY.lo, lossY.hi], log: false, label: "Loss"), series: loss)]
-    for (title, history) in [("Training accuracy", \PlotTrial.trainAcc), ("Validation accuracy", \PlotTrial.valAcc)] {
-        var series: [PlotSeries] = []
-        for (k, t) in trials.enumerated() {
-            let pts = t[keyPath: history].filter { $0.y.isFinite }
-            var s = PlotSeries(label: t.label, color: data.color(k), points: pts, line: pts,
-                               markerSize: trials.count > 10 ? 2 : 2.5, status: t.status.rawValue)
-            if t.diverged, let last = pts.last { s.crosses = [last] }
-            series.append(s)
-        }
-        let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
-        panels.append(PlotPanel(title: title, x: .fitting(xs, log: false, label: "Epoch", integer: true), y: .fitting(ys, log: false, label: "Accuracy"), series: series))
+    let lossY = plotRobustRange(healthy, floorHigh: medianFirst.map { $0 * 1.2 }) ?? (0, 1)
+    let iterations = lossCurves.flatMap { $0.map(\.x) }
+    let lossX = PlotAxis.fitting(iterations.isEmpty ? [0, 1] : iterations, log: false, label: "Iteration", integer: true)
+    let lossAxis = PlotAxis.fitting([lossY.lo, lossY.hi], log: false, label: "Loss")
+    let accs = trials.flatMap { $0.trainAcc.map(\.y) + $0.valAcc.map(\.y) }.filter(\.isFinite)
+    let accAxis = PlotAxis.fitting(accs.isEmpty ? [0, 1] : accs, log: false, label: "Accuracy")
+    let epochs = trials.flatMap { $0.trainAcc.map(\.x) }
+    let epochX = PlotAxis.fitting(epochs.isEmpty ? [0, 1] : epochs, log: false, label: "Epoch", integer: true)
+    // markers at each accuracy check while they can be told apart (few epochs, few curves a panel)
+    let markers = (epochs.max() ?? 0) <= 30 && arms.allSatisfy { a in curves.filter { $0.arm == a }.count <= 40 }
+
+    func series(_ c: TrainingCurve, _ history: (Int) -> [(x: Double, y: Double)], dash: String?, markers: Bool) -> PlotSeries {
+        let runs = c.members.map(history)
+        let (mean, band) = plotMeanBand(runs)
+        var s = PlotSeries(label: c.label, color: c.color, points: markers ? mean : [], line: mean, markerSize: 2,
+                           status: c.diverged.isEmpty ? "finished" : "diverged")
+        s.dash = dash
+        s.band = band
+        s.crosses = c.diverged.compactMap { history($0).last(where: { $0.y.isFinite }) }
+        return s
     }
-    let groups = data.colorGroups
-    var legend = groups.count == 1 && data.arms.isEmpty ? []   // one trial: nothing to tell apart
-        : groups.enumerated().map { PlotLegendEntry(label: $0.element, color: plotPalette[$0.offset % plotPalette.count], marker: .dot, line: true) }
-    if trials.contains(where: \.diverged) { legend.append(PlotLegendEntry(label: "diverged", color: plotMutedColor, marker: .cross, line: false)) }
-    if plotHasOffscale(panels) { legend.append(PlotLegendEntry(label: "off scale", color: plotMutedColor, marker: .triangle, line: false)) }
-    let every = maxLen > budget ? Int((Double(maxLen) / Double(budget)).rounded(.up)) : 1
-    return TrainingPlot(figure: PlotFigure(title: "\(name): training", panels: panels, legend: legend),
-                        lossEvery: every, lossRange: panels[0].y, trainRange: panels[1].y, valRange: panels[2].y)
+    var panels: [PlotPanel] = []
+    let rows: [(String, PlotAxis, PlotAxis, (Int) -> [(x: Double, y: Double)], String?, Bool)] = [
+        ("Training loss", lossX, lossAxis, { lossCurves[$0] }, nil, false),
+        ("Training accuracy", epochX, accAxis, { trials[$0].trainAcc }, "5 3", markers),
+        ("Validation accuracy", epochX, accAxis, { trials[$0].valAcc }, nil, markers),
+    ]
+    for (title, x, y, history, dash, marks) in rows {
+        for arm in arms {
+            let mine = curves.filter { $0.arm == arm }
+            panels.append(PlotPanel(title: arm.isEmpty ? title : "\(title) · \(arm)", x: x, y: y,
+                                    series: mine.map { series($0, history, dash: dash, markers: marks) }))
+        }
+    }
+    var legend = colors.legend
+    legend.append(PlotLegendEntry(label: "validation", color: plotMutedColor, marker: .none, line: true))
+    legend.append(PlotLegendEntry(label: "training", color: plotMutedColor, marker: .none, line: true, dash: "5 3"))
+    if repeated { legend.append(PlotLegendEntry(label: "mean of repeats, band min–max", color: plotMutedColor, marker: .band, line: true)) }
+    let diverged = trials.filter(\.diverged).map(\.label)
+    if !diverged.isEmpty {
+        legend.append(PlotLegendEntry(label: "diverged:", color: plotMutedColor, marker: .cross, line: false))
+        for l in diverged.prefix(12) { legend.append(PlotLegendEntry(label: l, color: plotMutedColor, marker: .none, line: false)) }
+        if diverged.count > 12 { legend.append(PlotLegendEntry(label: "and \(diverged.count - 12) more", color: plotMutedColor, marker: .none, line: false)) }
+    }
+    var figure = PlotFigure(title: "\(name): training", panels: panels, legend: legend)
+    figure.columns = arms.count
+    figure.colorBar = colors.bar
+    if arms.count > 1 { figure.plotWidth = max(300, 620 - 110 * Double(arms.count - 1)) }
+    let maxLen = trials.map(\.loss.count).max() ?? 0
+    let budget = plotLossBudget(trials: trials.count)
+    return TrainingPlot(figure: figure, lossRange: lossAxis, trainRange: accAxis, valRange: accAxis, colors: colors,
+                        lossEvery: maxLen > budget ? Int((Double(maxLen) / Double(budget)).rounded(.up)) : 1)
 }
 
 func plotHasOffscale(_ panels: [PlotPanel]) -> Bool {
@@ -241,8 +335,9 @@ func sweepFigure(_ data: PlotData, name: String) -> SweepPlot? {
         let cells = trials.map { $0.cells[col] ?? "" }.filter { !$0.isEmpty }
         return !cells.isEmpty && cells.allSatisfy { plotDouble($0)?.isFinite == true }
     }
-    guard let xColumn = numeric.first(where: { !byArm($0) && values($0, trials).subtracting([""]).count >= 2 }) else { return nil }
-    let others = data.swept.filter { c in c != xColumn && groups.contains { values(c, $0).count > 1 } }
+    guard let xColumn = numeric.first(where: { $0 != "repeat" && !byArm($0) && values($0, trials).subtracting([""]).count >= 2 }) else { return nil }
+    // Repeats of a point are one series: its line is their mean, its band their 95% interval.
+    let others = data.swept.filter { c in c != xColumn && c != "repeat" && groups.contains { values(c, $0).count > 1 } }
 
     var series: [SweepSeries] = []
     for t in trials {
@@ -264,22 +359,34 @@ func sweepFigure(_ data: PlotData, name: String) -> SweepPlot? {
             var points: [(x: Double, y: Double)] = [], flagged: [Double] = []
             for t in s.trials {
                 guard let xv = plotDouble(t.cells[xColumn]) else { continue }
-                if t.status == .finished, let y = plotDouble(t.cells[column]), y.isFinite { points.append((xv, y)) } else { flagged.append(xv) }
+                // stopped (by the sweep's scheduler) trials are results too, at the epoch they reached
+                if t.status == .finished || t.status == .stopped, let y = plotDouble(t.cells[column]), y.isFinite { points.append((xv, y)) } else { flagged.append(xv) }
             }
-            // the line joins the mean at each x (repeats share an x)
-            let line = Dictionary(grouping: points, by: \.x).map { (x: $0.key, y: $0.value.map(\.y).reduce(0, +) / Double($0.value.count)) }.sorted { $0.x < $1.x }
-            out.append(PlotSeries(label: s.label, color: s.color, points: points, line: line, markerSize: 3, status: flagged.isEmpty ? "finished" : "some-not-finished",
-                                  flagged: flagged, flagEdge: isLoss ? .top : .bottom))
+            // The line joins the mean at each x (repeats share an x); with repeats, the band is
+            // the 95% Student-t interval of the mean (see `IntervalEstimate`).
+            let byX = Dictionary(grouping: points, by: \.x).map { (x: $0.key, estimate: IntervalEstimate($0.value.map(\.y))) }.sorted { $0.x < $1.x }
+            let line = byX.map { (x: $0.x, y: $0.estimate.mean!) }
+            var series = PlotSeries(label: s.label, color: s.color, points: points, line: line, markerSize: 3, status: flagged.isEmpty ? "finished" : "some-not-finished",
+                                    flagged: flagged, flagEdge: isLoss ? .top : .bottom)
+            if byX.contains(where: { $0.estimate.n > 1 }) {
+                series.band = byX.map { e in (x: e.x, lo: e.estimate.low ?? e.estimate.mean!, hi: e.estimate.high ?? e.estimate.mean!) }
+            }
+            out.append(series)
         }
         let ys = out.flatMap { $0.points.map(\.y) }
         let yRange = isLoss ? (plotRobustRange(ys).map { [$0.lo, $0.hi] } ?? ys) : ys
         // room at the flagged edge so the ✕ markers don't sit on real values
         let y = PlotAxis.fitting(yRange, log: false, label: ylabel, pad: 0.08)
+        // An interval of few repeats can be wide: the band is cut at the panel's edges.
+        for k in out.indices { out[k].band = out[k].band.map { (x: $0.x, lo: min(max($0.lo, y.lo), y.hi), hi: min(max($0.hi, y.lo), y.hi)) } }
         panels.append(PlotPanel(title: "\(title) vs \(plotShortPath(xColumn))", x: x, y: y, series: out))
         ranges.append((column, y, isLoss))
     }
     var legend = series.map { PlotLegendEntry(label: $0.label, color: $0.color, marker: .dot, line: true) }
-    if trials.contains(where: { $0.status != .finished }) || panels.contains(where: { $0.series.contains { !$0.flagged.isEmpty } }) {
+    if panels.contains(where: { $0.series.contains { !$0.band.isEmpty } }) {
+        legend.append(PlotLegendEntry(label: "mean of repeats, band 95% interval", color: plotMutedColor, marker: .band, line: true))
+    }
+    if trials.contains(where: { $0.status != .finished && $0.status != .stopped }) || panels.contains(where: { $0.series.contains { !$0.flagged.isEmpty } }) {
         legend.append(PlotLegendEntry(label: "diverged / failed", color: plotMutedColor, marker: .hollowCross, line: false))
     }
     if plotHasOffscale(panels) { legend.append(PlotLegendEntry(label: "off scale", color: plotMutedColor, marker: .triangle, line: false)) }
@@ -346,35 +453,38 @@ func gnuplotScript(_ data: PlotData, name: String, training: TrainingPlot, sweep
     s += "set output dir.'/training'.ext\n\(rmargin(training.figure))\n"
     s += "set multiplot layout 3,1 title \(gpQuote(training.figure.title)) font ',13'\n"
     let panels = training.figure.panels
-    let specs: [(file: String, style: String, panel: Int)] = [
-        ("L", "with points pt 7 ps 0.35", 0),
-        ("T", "with linespoints pt 7 ps 0.5 lw 1.5", 1),
-        ("V", "with linespoints pt 7 ps 0.5 lw 1.5", 2),
+    let specs: [(file: String, style: String)] = [
+        ("L", "with lines lw 1"),
+        ("T", "with linespoints pt 7 ps 0.5 lw 1.5 dt 2"),
+        ("V", "with linespoints pt 7 ps 0.5 lw 1.5"),
     ]
-    for spec in specs {
-        let p = panels[spec.panel]
-        s += "\nset title \(gpQuote(p.title))\nset xlabel \(gpQuote(p.x.label))\nset ylabel \(gpQuote(p.y.label))\n"
+    let colors = training.colors
+    for (row, spec) in specs.enumerated() {
+        let p = panels[row * max(data.arms.count, 1)]
+        let title = ["Training loss", "Training accuracy", "Validation accuracy"][row]
+        s += "\nset title \(gpQuote(title))\nset xlabel \(gpQuote(p.x.label))\nset ylabel \(gpQuote(p.y.label))\n"
         s += "set xrange [\(gpNum(p.x.lo)):\(gpNum(p.x.hi))]\nset yrange [\(gpNum(p.y.lo)):\(gpNum(p.y.hi))]\n"
         s += "set xtics \(gpNum(max(PlotAxis.niceStep(p.x.hi - p.x.lo), 1)))\n"   // whole iterations and epochs
+        let history: (PlotTrial) -> [(x: Double, y: Double)] = [{ $0.loss }, { $0.trainAcc }, { $0.valAcc }][row]
         var labels = 0
-        for series in p.series {
-            for c in series.crosses {
-                labels += 1
-                let y = min(max(c.y, p.y.lo), p.y.hi)
-                s += "set label \(labels) '' at \(gpNum(c.x)),\(gpNum(y)) point pt 2 ps 2 lw 2 lc rgb '\(series.color)' front\n"
-            }
+        for (k, t) in data.trials.enumerated() where t.diverged {
+            guard let c = history(t).last(where: { $0.y.isFinite }) else { continue }
+            labels += 1
+            let y = min(max(c.y, p.y.lo), p.y.hi)
+            s += "set label \(labels) '' at \(gpNum(c.x)),\(gpNum(y)) point pt 2 ps 2 lw 2 lc rgb '\(colors.color[k])' front\n"
         }
-        var items: [String] = []
+        // keys: each categorical colour once; a continuous scale by its two ends
+        let keys = colors.bar == nil ? Set(colors.key) : Set([colors.key.first, colors.key.last].compactMap { $0 })
         var titled = Set<String>()
-        let groups = data.colorGroups
+        var items: [String] = []
         for (k, t) in data.trials.enumerated() {
             // columns without a finite value only make gnuplot warn
-            guard !p.series[k].points.isEmpty else { continue }
-            let col = t.column
-            let group = groups[data.colorGroup[k]]
-            let title = !(groups.count == 1 && data.arms.isEmpty) && titled.insert(group).inserted ? "title \(gpQuote(group, enhanced: false))" : "notitle"
-            let every = spec.panel == 0 && training.lossEvery > 1 ? " every \(training.lossEvery)" : ""
-            items.append("\(spec.file) using 1:\(col + 1)\(every) \(spec.style) lc rgb '\(data.color(k))' \(title)")
+            guard history(t).contains(where: { $0.y.isFinite }) else { continue }
+            let key = colors.key[k]
+            let named = !key.isEmpty && keys.contains(key) && titled.insert(key).inserted
+            let title = named ? "title \(gpQuote(colors.bar.map { "\($0.label)=\(key)" } ?? key, enhanced: false))" : "notitle"
+            let every = row == 0 && training.lossEvery > 1 ? " every \(training.lossEvery)" : ""
+            items.append("\(spec.file) using 1:\(t.column + 1)\(every) \(spec.style) lc rgb '\(colors.color[k])' \(title)")
         }
         if labels > 0 { items.append("NaN with points pt 2 ps 2 lw 2 lc rgb '\(plotMutedColor)' title 'diverged'") }
         s += items.isEmpty ? "plot NaN notitle\n" : "plot " + items.joined(separator: ", \\\n     ") + "\n"

@@ -31,9 +31,7 @@ public final class ProgressDisplay: @unchecked Sendable {
         self.out = out
     }
 
-    static func label(_ t: TrialPlan) -> String {
-        trialLabel(index: t.index, arm: t.arm ?? "", parameters: t.parameters.map { ($0.path, cellValue($0.value)) })
-    }
+    static func label(_ t: TrialPlan) -> String { t.label }
 
     public func handle(_ e: RunEvent) {
         lock.lock(); defer { lock.unlock() }
@@ -106,10 +104,9 @@ public final class ProgressDisplay: @unchecked Sendable {
 public func bestTrialsTable(_ summaries: [TrialSummary], limit: Int = 5) -> String {
     let ranked = summaries.filter { $0.bestValAcc != nil }.sorted { ($0.bestValAcc ?? 0, -$0.index) > ($1.bestValAcc ?? 0, -$1.index) }.prefix(limit)
     guard !ranked.isEmpty else { return "" }
-    var rows = [["trial", "arm", "parameters", "best val", "test", "final loss", "status"]]
+    var rows = [["trial", "best val", "test", "final loss", "status"]]
     for s in ranked {
-        rows.append([String(format: "t%02d", s.index), s.arm.isEmpty ? "-" : s.arm,
-                     s.parameters.isEmpty ? "-" : s.parameters.map { "\($0.path.split(separator: ".").last ?? "")=\($0.value)" }.joined(separator: " "),
+        rows.append([s.label.isEmpty ? trialLabel(index: s.index, arm: s.arm, parameters: s.parameters) : s.label,
                      s.bestValAcc.map { String(format: "%.3f", $0) } ?? "", s.testAcc.map { String(format: "%.3f", $0) } ?? "",
                      s.finalLoss, s.status.rawValue])
     }

@@ -27,10 +27,11 @@ func fmtAcc(_ v: Double?) -> String {
     return "\(v)"
 }
 
-/// The files of one trial, relative to the results folder: `trials/<id>/…`.
+/// The files of one trial, relative to the results folder: `trials/<folder>/…` (see
+/// `TrialDirectories` for which folder a trial uses).
 public struct TrialFiles: Sendable {
     public let directory: String
-    public init(id: String) { directory = "trials/\(id)" }
+    public init(folder: String) { directory = "trials/\(folder)" }
     public var config: String { directory + "/config.json" }
     public var loss: String { directory + "/loss.csv" }
     public var accuracy: String { directory + "/accuracy.csv" }
@@ -71,6 +72,8 @@ public struct TrialSummary: Sendable {
     public var iterations: Int
     public var seconds: Double
     public var message: String
+    /// The trial's label (see `TrialNames`; not a column).
+    public var label: String = ""
 
     public static let fixedColumns = ["status", "final_train_acc", "final_val_acc", "best_train_acc", "best_val_acc", "best_epoch",
                                       "test_acc", "final_loss", "epochs", "iterations", "seconds", "message"]
@@ -104,15 +107,15 @@ public func parseCSVLine(_ line: String) -> [String] {
     return out
 }
 
-/// Writes a trial's record and its exports (see `TrialRecord`); returns its summary row.
-public func writeTrial(_ trial: TrialPlan, result: TrainingResult, folder: ResultsFolder) throws(FileError) -> TrialSummary {
-    try writeTrial(trial, outcome: TrialOutcome(result: result), folder: folder)
+/// Writes a trial's record and its exports (see `TrialRecord`) into `files`; returns its summary row.
+public func writeTrial(_ trial: TrialPlan, result: TrainingResult, folder: ResultsFolder, files: TrialFiles) throws(FileError) -> TrialSummary {
+    try writeTrial(trial, outcome: TrialOutcome(result: result), folder: folder, files: files)
 }
 
-/// Writes a trial's saved model (when it has one), exports and record; returns its summary row.
-public func writeTrial(_ trial: TrialPlan, outcome: TrialOutcome, folder: ResultsFolder) throws(FileError) -> TrialSummary {
+/// Writes a trial's saved model (when it has one), exports and record into `files`; returns its summary row.
+public func writeTrial(_ trial: TrialPlan, outcome: TrialOutcome, folder: ResultsFolder, files: TrialFiles) throws(FileError) -> TrialSummary {
     let record = TrialRecord(trial: trial, result: outcome.result, evaluation: outcome.evaluation)
-    try folder.write(record, config: trial.reproducingConfig, model: outcome.model)
+    try folder.write(record, config: trial.reproducingConfig, model: outcome.model, files: files)
     return record.summary
 }
 
@@ -129,7 +132,8 @@ func cellValue(_ v: JSON) -> String {
     }
 }
 
-/// Label of a trial as a column of the wide tables: arm and swept values.
+/// Label of a trial without its plan (see `TrialNames` for the labels of a plan's trials):
+/// index, arm and swept values.
 public func trialLabel(index: Int, arm: String, parameters: [(path: String, value: String)]) -> String {
     var parts = [String(format: "t%02d", index)]
     if !arm.isEmpty { parts.append(arm) }

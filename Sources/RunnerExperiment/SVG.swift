@@ -143,7 +143,7 @@ struct PlotAxis {
 
 // MARK: - Figures
 
-enum PlotMarker { case dot, cross, hollowCross, triangle }
+enum PlotMarker { case dot, cross, hollowCross, triangle, band, none }
 
 struct PlotSeries {
     var label: String
@@ -159,6 +159,20 @@ struct PlotSeries {
     var flagged: [Double] = []
     var flagEdge: FlagEdge = .bottom
     enum FlagEdge { case top, bottom }
+    /// Dash pattern of the line (SVG stroke-dasharray), nil for solid.
+    var dash: String? = nil
+    /// A shaded band from `lo` to `hi` behind the line (e.g. the range over repeats).
+    var band: [(x: Double, lo: Double, hi: Double)] = []
+}
+
+/// A continuous colour scale (`plotRamp`) from `lo` to `hi`, drawn as a bar in the legend.
+struct PlotColorBar {
+    var label: String
+    var lo: Double
+    var hi: Double
+    var log: Bool
+    /// Values marked on the bar (besides its ends).
+    var ticks: [Double] = []
 }
 
 struct PlotPanel {
@@ -173,6 +187,7 @@ struct PlotLegendEntry {
     var color: String
     var marker: PlotMarker
     var line: Bool
+    var dash: String? = nil
 }
 
 struct PlotFigure {
@@ -181,23 +196,31 @@ struct PlotFigure {
     var legend: [PlotLegendEntry]
     var plotWidth = 620.0
     var plotHeight = 210.0
+    /// Panels per row (small multiples), filled row by row.
+    var columns = 1
+    var colorBar: PlotColorBar? = nil
 
     static let charWidth = 6.6     // rough width of a 12 px sans-serif character
     static let maxLegendChars = 48
 
     func svg() -> String {
-        let left = 72.0, top = 48.0, panelGap = 78.0, right = 16.0
+        let left = 72.0, top = 48.0, panelGap = 78.0, right = 16.0, columnGap = 84.0
+        let cols = max(1, columns), rows = (panels.count + cols - 1) / cols
         let legendChars = min(legend.map(\.label.count).max() ?? 0, PlotFigure.maxLegendChars)
-        let legendWidth = legend.isEmpty ? 0 : 44 + Double(legendChars) * PlotFigure.charWidth
-        let width = left + plotWidth + (legend.isEmpty ? right : 24 + legendWidth + right)
-        let panelsHeight = top + Double(panels.count) * (plotHeight + panelGap)
-        let legendHeight = top + 28 + Double(legend.count) * 18
+        let barHeight = colorBar == nil ? 0.0 : 66
+        let hasLegend = !legend.isEmpty || colorBar != nil
+        let legendWidth = hasLegend ? max(44 + Double(legendChars) * PlotFigure.charWidth, colorBar == nil ? 0 : 200) : 0
+        let plotsWidth = Double(cols) * plotWidth + Double(cols - 1) * columnGap
+        let width = left + plotsWidth + (hasLegend ? 24 + legendWidth + right : right)
+        let panelsHeight = top + Double(rows) * (plotHeight + panelGap)
+        let legendHeight = top + 28 + barHeight + Double(legend.count) * 18
         let height = max(panelsHeight, legendHeight)
         var s = svgStart(width: width, height: height, title: title)
         for (i, p) in panels.enumerated() {
-            s += panelSVG(p, index: i, x0: left, y0: top + 22 + Double(i) * (plotHeight + panelGap))
+            s += panelSVG(p, index: i, x0: left + Double(i % cols) * (plotWidth + columnGap), y0: top + 22 + Double(i / cols) * (plotHeight + panelGap))
         }
-        if !legend.isEmpty { s += legendSVG(x0: left + plotWidth + 24, y0: top + 22) }
+        if let bar = colorBar { s += colorBarSVG(bar, x0: left + plotsWidth + 24, y0: top + 22) }
+        if !legend.isEmpty { s += legendSVG(x0: left + plotsWidth + 24, y0: top + 22 + barHeight) }
         return s + "</svg>\n"
     }
 
@@ -237,6 +260,12 @@ struct PlotFigure {
             let pts = series.points.filter { $0.x.isFinite && $0.y.isFinite && !p.x.fraction($0.x).isNaN && !p.y.fraction($0.y).isNaN }
             s += "<g class=\"series\" data-label=\"\(svgEscape(series.label))\" data-points=\"\(pts.count)\" data-status=\"\(svgEscape(series.status))\">"
             s += "<title>\(svgEscape(series.label))</title>\n"
+            let inFrame = { (x: Double, y: Double) in x.isFinite && y.isFinite && !p.x.fraction(x).isNaN && !p.y.fraction(y).isNaN }
+            let band = series.band.filter { inFrame($0.x, $0.lo) && inFrame($0.x, $0.hi) }
+            if band.count > 1 {
+                let d = "M" + (band.map { "\(svgNum(px($0.x))) \(svgNum(py($0.hi)))" } + band.reversed().map { "\(svgNum(px($0.x))) \(svgNum(py($0.lo)))" }).joined(separator: "L") + "Z"
+                s += "<path class=\"band\" clip-path=\"url(#clip\(index))\" d=\"\(d)\" fill=\"\(series.color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+            }
             if let line = series.line {
                 var d = "", pen = false
                 for q in line {
@@ -245,7 +274,8 @@ struct PlotFigure {
                     pen = true
                 }
                 if !d.isEmpty {
-                    s += "<path class=\"line\" clip-path=\"url(#clip\(index))\" d=\"\(d)\" fill=\"none\" stroke=\"\(series.color)\" stroke-width=\"1.5\" stroke-linejoin=\"round\"/>\n"
+                    let dash = series.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
+                    s += "<path class=\"line\" clip-path=\"url(#clip\(index))\" d=\"\(d)\" fill=\"none\" stroke=\"\(series.color)\" stroke-width=\"1.5\" stroke-linejoin=\"round\"\(dash)/>\n"
                 }
             }
             var dots = "", off = ""
@@ -285,15 +315,38 @@ struct PlotFigure {
             var label = e.label
             if label.count > PlotFigure.maxLegendChars { label = String(label.prefix(PlotFigure.maxLegendChars - 1)) + "…" }
             s += "<g class=\"legend-entry\" data-label=\"\(svgEscape(e.label))\">"
-            if e.line { s += "<line x1=\"\(svgNum(x0))\" y1=\"\(svgNum(y))\" x2=\"\(svgNum(x0 + 28))\" y2=\"\(svgNum(y))\" stroke=\"\(e.color)\" stroke-width=\"1.5\"/>" }
+            if e.marker == .band { s += "<rect x=\"\(svgNum(x0))\" y=\"\(svgNum(y - 6))\" width=\"28\" height=\"12\" fill=\"\(e.color)\" fill-opacity=\"0.18\"/>" }
+            if e.line { s += "<line x1=\"\(svgNum(x0))\" y1=\"\(svgNum(y))\" x2=\"\(svgNum(x0 + 28))\" y2=\"\(svgNum(y))\" stroke=\"\(e.color)\" stroke-width=\"1.5\"\(e.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>" }
             let cx = x0 + 14
             switch e.marker {
             case .dot: s += "<circle cx=\"\(svgNum(cx))\" cy=\"\(svgNum(y))\" r=\"3\" fill=\"\(e.color)\"/>"
             case .cross: s += "<path d=\"\(cross(cx, y, r: 5))\" stroke=\"\(e.color)\" stroke-width=\"2.5\" fill=\"none\"/>"
             case .hollowCross: s += "<path d=\"\(hollowCross(cx, y, r: 5))\" stroke=\"\(e.color)\" stroke-width=\"1.2\" fill=\"white\"/>"
             case .triangle: s += "<path d=\"\(triangle(cx, y - 3, r: 3.5, up: true))\" stroke=\"\(e.color)\" stroke-width=\"1.2\" fill=\"white\"/>"
+            case .band, .none: break
             }
             s += "<text x=\"\(svgNum(x0 + 36))\" y=\"\(svgNum(y + 4))\">\(svgEscape(label))</text></g>\n"
+        }
+        return s + "</g>\n"
+    }
+
+    /// The continuous colour scale: its label, a gradient bar, the values at its ends (and ticks).
+    private func colorBarSVG(_ b: PlotColorBar, x0: Double, y0: Double) -> String {
+        let w = 180.0, h = 12.0, top = y0 + 14
+        var s = "<g class=\"colorbar\" data-label=\"\(svgEscape(b.label))\" data-lo=\"\(b.lo)\" data-hi=\"\(b.hi)\" data-scale=\"\(b.log ? "log" : "linear")\">\n"
+        s += "<defs><linearGradient id=\"colorbar-ramp\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">"
+        s += (0...10).map { "<stop offset=\"\(Double($0) / 10)\" stop-color=\"\(plotRamp(Double($0) / 10))\"/>" }.joined() + "</linearGradient></defs>\n"
+        s += "<text x=\"\(svgNum(x0))\" y=\"\(svgNum(y0 + 4))\">colour: \(svgEscape(b.label))\(b.log ? " (log scale)" : "")</text>\n"
+        s += "<rect x=\"\(svgNum(x0))\" y=\"\(svgNum(top))\" width=\"\(svgNum(w))\" height=\"\(svgNum(h))\" fill=\"url(#colorbar-ramp)\" stroke=\"#888888\"/>\n"
+        func f(_ v: Double) -> Double {
+            let r = b.log ? (Foundation.log10(v) - Foundation.log10(b.lo)) / (Foundation.log10(b.hi) - Foundation.log10(b.lo)) : (v - b.lo) / (b.hi - b.lo)
+            return r.isFinite ? r : 0.5
+        }
+        let marks = b.ticks.count <= 4 ? Array(Set(b.ticks + [b.lo, b.hi])).sorted() : [b.lo, b.hi]
+        for v in marks {
+            let x = x0 + w * f(v)
+            s += "<line x1=\"\(svgNum(x))\" y1=\"\(svgNum(top + h))\" x2=\"\(svgNum(x))\" y2=\"\(svgNum(top + h + 4))\" stroke=\"black\"/>"
+            s += "<text class=\"tick\" data-value=\"\(v)\" x=\"\(svgNum(x))\" y=\"\(svgNum(top + h + 16))\" text-anchor=\"middle\">\(svgEscape(plotShortNumber(v)))</text>\n"
         }
         return s + "</g>\n"
     }

@@ -43,12 +43,14 @@ public enum RunEvent: Sendable {
     case finished(TrialPlan, TrialSummary)
 }
 
-/// A trial's checkpoint file (`trials/<id>/checkpoint.bin`, see `CheckpointFile`).
+/// A trial's checkpoint file (`trials/<folder>/checkpoint.bin`, see `CheckpointFile`).
 public struct TrialCheckpoints: Sendable {
     public let folder: ResultsFolder
     public let trial: TrialPlan
-    public init(folder: ResultsFolder, trial: TrialPlan) { self.folder = folder; self.trial = trial }
-    var file: String { TrialFiles(id: trial.id).checkpoint }
+    /// The trial's folder (see `TrialDirectories`).
+    public let files: TrialFiles
+    public init(folder: ResultsFolder, trial: TrialPlan, files: TrialFiles) { self.folder = folder; self.trial = trial; self.files = files }
+    var file: String { files.checkpoint }
 
     /// The saved state, nil when there is none or it is not this trial's (damaged, another
     /// version): the trial then starts from the beginning.
@@ -62,7 +64,7 @@ public struct TrialCheckpoints: Sendable {
         try folder.write(CheckpointFile.encode(state, key: trial.id), to: file)
     }
 
-    func remove() throws(FileError) { try folder.removeRunnerFiles(["checkpoint.bin"], in: TrialFiles(id: trial.id).directory) }
+    func remove() throws(FileError) { try folder.removeRunnerFiles(["checkpoint.bin"], in: files.directory) }
 }
 
 /// Trains one trial in its config's dtype. Never throws: problems become a `failed` result.
@@ -165,14 +167,15 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         for d in report.staleTrialDirs { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: "trials/" + d) }
         report.staleTrialDirs = staleTrialFolders(plan, folder: folder)
     }
-    let run = TrialRunner(folder: folder, options: options, cache: cache, started: started, onEvent: onEvent)
+    let dirs = TrialDirectories(plan, folder: folder)
+    let run = TrialRunner(folder: folder, dirs: dirs, options: options, cache: cache, started: started, onEvent: onEvent)
 
     if let halving = plan.halving {
         guard options.selection == .all else {
             throw ConfigError.invalidValue(path: "sweep.scheduler", message: "decides at each rung from every trial's results, so it runs in one job, not in shards")
         }
         if options.fresh {
-            for t in plan.trials { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: TrialFiles(id: t.id).directory) }
+            for t in plan.trials { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: dirs[t].directory) }
         }
         // One pass per rung: every trial sent there reaches it, then the rung decides.
         var alive = plan.trials
@@ -183,7 +186,7 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
             if outcome.failed > 0 || options.context.isCancelled || pause == nil { break }
             var reached: [(index: Int, value: Double)] = []
             for t in alive {
-                if let r = folder.record(t.id), let v = halving.value(r, at: rung) { reached.append((t.index, v)) }
+                if let r = folder.record(dirs[t]), let v = halving.value(r, at: rung) { reached.append((t.index, v)) }
             }
             let promoted = Set(halving.promoted(reached))
             alive = alive.filter { promoted.contains($0.index) }
@@ -217,6 +220,7 @@ extension RunReport {
 /// writes each trial's record, and skips trials whose record already holds what is asked.
 struct TrialRunner: Sendable {
     let folder: ResultsFolder
+    let dirs: TrialDirectories
     let options: RunOptions
     let cache: DataCache
     /// When the run began: records written since then by another process count as its work.
@@ -231,7 +235,7 @@ struct TrialRunner: Sendable {
         var outcome = Outcome()
         var todo: [TrialPlan] = []
         for t in trials {
-            if !fresh, let r = folder.record(t.id), done(r) {
+            if !fresh, let r = folder.record(dirs[t]), done(r) {
                 outcome.skipped.insert(t.index)
                 onEvent(.skipped(t))
             } else {
@@ -265,10 +269,10 @@ struct TrialRunner: Sendable {
     /// One trial on a worker thread; nil when it was postponed or another process did it.
     private func runOne(_ t: TrialPlan, wait: Bool, fresh: Bool, done: (TrialRecord) -> Bool, stopAfterEpoch: Int?,
                         shared: SharedRun) -> TrialSummary? {
-        let files = TrialFiles(id: t.id)
+        let files = dirs[t]
         let claim: FileLock
         do {
-            guard let c = try waitForClaim(t, folder: folder, wait: wait, context: options.context) else { shared.postpone(t); return nil }
+            guard let c = try waitForClaim(files, folder: folder, wait: wait, context: options.context) else { shared.postpone(t); return nil }
             claim = c
         } catch {
             return failed(t, "\(error)")
@@ -276,7 +280,7 @@ struct TrialRunner: Sendable {
         defer { claim.release() }
         folder.removeStaleTemporaries(in: files.directory)
         // Another process may have done it in the meantime (or during this run).
-        if let r = folder.record(t.id),
+        if let r = folder.record(files),
            (!fresh && done(r)) || ((done(r) || r.status == .failed) && (folder.modified(files.record) ?? .distantPast) >= started) {
             shared.recordOther()
             onEvent(.skipped(t))
@@ -288,7 +292,7 @@ struct TrialRunner: Sendable {
         }
         onEvent(.started(t))
         var outcome: TrialOutcome
-        let checkpoints = TrialCheckpoints(folder: folder, trial: t)
+        let checkpoints = TrialCheckpoints(folder: folder, trial: t, files: files)
         do {
             let data = try cache.data(for: t.config)
             outcome = trainTrial(t, data: data, context: options.context, checkpoints: checkpoints, stopAfterEpoch: stopAfterEpoch) { e in
@@ -303,7 +307,7 @@ struct TrialRunner: Sendable {
         guard result.status != .interrupted else { return summary }   // its checkpoint stays; a rerun resumes
         // Failed trials are recorded too (a rerun retries them).
         do {
-            summary = try writeTrial(t, outcome: outcome, folder: folder)
+            summary = try writeTrial(t, outcome: outcome, folder: folder, files: files)
             if result.status == .finished || result.status == .diverged { try checkpoints.remove() }
         } catch {
             // Not complete: its record (the completion mark) must not be there.
@@ -320,22 +324,23 @@ func failed(_ t: TrialPlan, _ message: String) -> TrialSummary {
     return summarize(t, result: r)
 }
 
-/// Claims `t`: at once (nil when another process holds it) or, with `wait`, polling until
-/// the other process lets go (it finished, failed or died) or Ctrl-C.
-func waitForClaim(_ t: TrialPlan, folder: ResultsFolder, wait: Bool, context: ComputeContext) throws(FileError) -> FileLock? {
+/// Claims the trial of folder `files`: at once (nil when another process holds it) or, with
+/// `wait`, polling until the other process lets go (it finished, failed or died) or Ctrl-C.
+func waitForClaim(_ files: TrialFiles, folder: ResultsFolder, wait: Bool, context: ComputeContext) throws(FileError) -> FileLock? {
     while true {
-        if let c = try TrialClaim.take(folder, trial: TrialFiles(id: t.id).directory) { return c }
+        if let c = try TrialClaim.take(folder, trial: files.directory) { return c }
         if !wait || context.isCancelled { return nil }
         Thread.sleep(forTimeInterval: 0.1)
     }
 }
 
 /// Trial folders in `trials/` that are not trials of `plan` (another config of the
-/// experiment); the runner's temporaries and dot files are not counted.
+/// experiment: their id, the end of the name, is not one of the plan's); the runner's
+/// temporaries and dot files are not counted.
 func staleTrialFolders(_ plan: ExperimentPlan, folder: ResultsFolder) -> [String] {
     let ids = Set(plan.trials.map(\.id))
     let names = folder.list("trials")
-    return names.filter { !ids.contains($0) && !$0.hasPrefix(".") && pathKind(folder.root + "/trials/" + $0) == .directory }.sorted()
+    return names.filter { !ids.contains(TrialNames.id(ofFolder: $0)) && !$0.hasPrefix(".") && pathKind(folder.root + "/trials/" + $0) == .directory }.sorted()
 }
 
 /// `writeSweepTables` under the experiment's table lock, so processes sharing the folder
@@ -347,10 +352,11 @@ public func writeSweepTablesLocked(plan: ExperimentPlan, folder: ResultsFolder) 
 }
 
 /// Whether `t` already has results (finished or diverged); such trials are skipped. The
-/// folder name is the trial's id, a hash of everything that determines its numbers, so a
-/// complete record there means the same trial. Failed and interrupted trials are not complete.
-public func isTrialComplete(_ t: TrialPlan, folder: ResultsFolder) -> Bool {
-    folder.record(t.id)?.isComplete ?? false
+/// folder name ends with the trial's id, a hash of everything that determines its numbers,
+/// so a complete record there means the same trial. Failed and interrupted trials are not
+/// complete. `directories`: the plan's `TrialDirectories` (listed once for many trials).
+public func isTrialComplete(_ t: TrialPlan, folder: ResultsFolder, directories: TrialDirectories) -> Bool {
+    folder.record(directories[t])?.isComplete ?? false
 }
 
 extension ExperimentPlan {

@@ -17,6 +17,10 @@ public struct TrialPlan: Sendable {
     /// The sweep point (grid and zip values, in order) and repeat the seed derives from.
     public let point: [(path: String, value: JSON)]
     public let repeatIndex: Int?
+    /// Readable label (`t03 batchnorm ws=1.6e-4`) and folder name under `trials/`
+    /// (`t03-batchnorm-ws1.6e-4-2e505db045`), given by `TrialNames` for the whole plan.
+    public internal(set) var label = ""
+    public internal(set) var folderName = ""
 
     /// The config written into the trial's folder: the resolved config plus the sweep point
     /// and repeat (so it reproduces the trial's seed) under its own name `<name>.t<index>`,
@@ -177,6 +181,7 @@ public enum Sweep {
                 }
             }
         }
+        TrialNames.assign(&trials)
         var plan = ExperimentPlan(name: baseConfig.name, trials: trials, sweptPaths: columns + (repeats > 1 ? ["repeat"] : []), outputDir: baseConfig.outputDir,
                                   source: json, dataOverride: dataOverride)
         plan.halving = halving

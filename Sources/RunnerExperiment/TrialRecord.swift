@@ -33,6 +33,9 @@ public struct TrialRecord: Sendable {
     public var testAccuracy: Double?
     /// Per-class results of the best parameters (finished trials; see `TrialEvaluation`).
     public var evaluation: TrialEvaluation?
+    /// The trial's label (see `TrialNames`): given by the plan when records are read through
+    /// `records(of:)` or made from a `TrialPlan`; otherwise index, arm and swept values.
+    public var label: String
 
     public init(index: Int, id: String, arm: String?, parameters: [(path: String, value: JSON)], status: TrialStatus,
                 message: String = "", seconds: Double = 0, dtype: String = "float32", iterationsPerEpoch: Int = 0,
@@ -42,6 +45,7 @@ public struct TrialRecord: Sendable {
         self.message = message; self.seconds = seconds; self.dtype = dtype; self.iterationsPerEpoch = iterationsPerEpoch
         self.losses = losses; self.epochs = epochs; self.bestValAccuracy = bestValAccuracy; self.bestEpoch = bestEpoch
         self.testAccuracy = testAccuracy; self.learningRates = learningRates; self.stoppedEpoch = stoppedEpoch
+        label = trialLabel(index: index, arm: arm ?? "", parameters: parameters.map { ($0.path, cellValue($0.value)) })
     }
 
     /// The record of `trial` trained to `result`.
@@ -53,6 +57,7 @@ public struct TrialRecord: Sendable {
                   epochs: result.epochs, bestValAccuracy: has ? result.bestValAccuracy : nil, bestEpoch: has ? result.bestEpoch : nil,
                   testAccuracy: result.testAccuracy, stoppedEpoch: result.stoppedEpoch)
         self.evaluation = evaluation
+        label = trial.label
     }
 
     /// Mean of the last 100 iteration losses (SPEC §7), nan without any.
@@ -72,11 +77,8 @@ public struct TrialRecord: Sendable {
             finalTrainAcc: has ? epochs.last!.trainAccuracy : nil, finalValAcc: has ? epochs.last!.valAccuracy : nil,
             bestTrainAcc: has ? epochs.map(\.trainAccuracy).max() : nil, bestValAcc: bestValAccuracy, bestEpoch: bestEpoch,
             testAcc: testAccuracy, finalLoss: fmt(finalLoss, dtype: dtype), epochs: epochs.last?.epoch ?? 0,
-            iterations: losses.count, seconds: seconds, message: message)
+            iterations: losses.count, seconds: seconds, message: message, label: label)
     }
-
-    /// Label of the trial as a column of the wide tables and in the figures.
-    public var label: String { trialLabel(index: index, arm: arm ?? "", parameters: parameters.map { ($0.path, cellValue($0.value)) }) }
 
     // MARK: exports
 
@@ -168,17 +170,16 @@ public struct TrialRecord: Sendable {
 }
 
 extension ResultsFolder {
-    /// The record of trial `id`, if it has one that reads back.
-    public func record(_ id: String) -> TrialRecord? {
-        guard let text = read(TrialFiles(id: id).record), let j = try? JSON.parse(text) else { return nil }
+    /// The record in the trial folder `files`, if it has one that reads back.
+    public func record(_ files: TrialFiles) -> TrialRecord? {
+        guard let text = read(files.record), let j = try? JSON.parse(text) else { return nil }
         return TrialRecord(json: j)
     }
 
-    /// Writes a trial's exports, then its record (the completion mark), each atomically.
-    /// `config` is the trial's reproducing config (written as config.json).
+    /// Writes a trial's exports, then its record (the completion mark), each atomically,
+    /// into the trial folder `files`. `config` is the trial's reproducing config (config.json).
     /// `model` (a finished trial's best parameters) is written before the record too.
-    public func write(_ r: TrialRecord, config: JSON?, model: SavedModel? = nil) throws(FileError) {
-        let files = TrialFiles(id: r.id)
+    public func write(_ r: TrialRecord, config: JSON?, model: SavedModel? = nil, files: TrialFiles) throws(FileError) {
         if let config { try write(config.serialized() + "\n", to: files.config) }
         try write(r.lossCSV, to: files.loss)
         try write(r.accuracyCSV, to: files.accuracy)
@@ -199,10 +200,11 @@ extension ResultsFolder {
     /// Records of the plan's trials that have one, in plan order; the others are missing.
     public func records(of plan: ExperimentPlan) -> (records: [TrialRecord], missing: [TrialPlan]) {
         var records: [TrialRecord] = [], missing: [TrialPlan] = []
+        let dirs = TrialDirectories(plan, folder: self)
         for t in plan.trials {
-            if var r = record(t.id) {
-                // The plan is authoritative for where the trial sits in the sweep.
-                r.index = t.index; r.arm = t.arm; r.parameters = t.parameters
+            if var r = record(dirs[t]) {
+                // The plan is authoritative for where the trial sits in the sweep and its label.
+                r.index = t.index; r.arm = t.arm; r.parameters = t.parameters; r.label = t.label
                 records.append(r)
             } else { missing.append(t) }
         }

@@ -40,7 +40,7 @@ final class AggregateTests: XCTestCase {
             let r = TrialRecord(index: t.index, id: t.id, arm: t.arm, parameters: t.parameters, status: .finished, losses: [1, 0.5],
                                 epochs: [EpochRecord(epoch: 1, iteration: 2, trainAccuracy: v, valAccuracy: v, learningRate: 0.01)],
                                 bestValAccuracy: v, bestEpoch: 1)
-            try folder.write(r, config: nil)
+            try folder.write(r, config: nil, files: TrialFiles(folder: t.folderName))
         }
         try writeSweepTables(plan: plan, folder: folder)
         func table(_ name: String) throws -> [[String: String]] {

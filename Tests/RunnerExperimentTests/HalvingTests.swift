@@ -61,7 +61,7 @@ final class HalvingTests: XCTestCase {
 
     func records(_ plan: ExperimentPlan) throws -> [TrialRecord] {
         let folder = try ResultsFolder(plan.directory, create: false)
-        return plan.trials.compactMap { folder.record($0.id) }
+        return plan.trials.compactMap { folder.record(TrialFiles(folder: $0.folderName)) }
     }
 
     /// The whole record minus wall-clock time.
@@ -156,7 +156,7 @@ final class HalvingTests: XCTestCase {
         XCTAssertEqual(try shardRun(["ck.json", "--jobs", "1", "--quiet"], cwd: work + "/ref").code, 0)
         XCTAssertEqual(try runKilled(["ck.json", "--jobs", "1", "--quiet"], cwd: work, delays: delays), 0)
         let plan = try Sweep.plan(try JSON.parse(config), defaultName: "ck")
-        let dir = "trials/\(plan.trials[0].id)/"
+        let dir = "trials/\(plan.trials[0].folderName)/"
         for f in ["loss.csv", "accuracy.csv", "record.json"] {
             var a = try String(contentsOfFile: work + "/ref/out/ck/" + dir + f, encoding: .utf8)
             var b = try String(contentsOfFile: work + "/out/ck/" + dir + f, encoding: .utf8)

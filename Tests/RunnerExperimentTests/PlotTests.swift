@@ -33,7 +33,7 @@ private func plotWriteSyntheticResults(name: String = "plot_synthetic") throws -
                                  status: k == 8 ? .diverged : k == 9 ? .failed : .finished, message: k == 9 ? "boom, failed" : "",
                                  seconds: 1, iterationsPerEpoch: 4, losses: loss, epochs: epochs,
                                  bestValAccuracy: epochs.map(\.valAccuracy).max(), bestEpoch: epochs.isEmpty ? nil : 3, testAccuracy: 0.3)
-        try folder.write(record, config: nil)
+        try folder.write(record, config: nil, files: TrialFiles(folder: t.folderName))
     }
     try writeSweepTables(plan: plan, folder: folder)
     return plan.directory
@@ -52,12 +52,20 @@ private func plotWriteSingleTrial(iterations: Int) throws -> String {
     let record = TrialRecord(index: 0, id: t.id, arm: nil, parameters: [], status: .finished, seconds: 1,
                              iterationsPerEpoch: iterations / 2, losses: (1...iterations).map { 2.3 * exp(-Double($0) / Double(iterations)) },
                              epochs: epochs, bestValAccuracy: 0.4, bestEpoch: 2, testAccuracy: 0.4)
-    try folder.write(record, config: nil)
+    try folder.write(record, config: nil, files: TrialFiles(folder: t.folderName))
     try writeSweepTables(plan: plan, folder: folder)
     return plan.directory
 }
 
 private struct PlotTestError: Error { var message: String }
+
+/// The colour of the figures' continuous scale at `f` in [0, 1] (viridis stops, see SVG.swift).
+private func plotRampColor(_ f: Double) -> String {
+    let stops: [(Double, Double, Double)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (190, 210, 40)]
+    let t = f * 4, i = min(Int(t), 3), g = t - Double(i)
+    func c(_ x: Double, _ y: Double) -> Int { Int((x + (y - x) * g).rounded()) }
+    return String(format: "#%02X%02X%02X", c(stops[i].0, stops[i + 1].0), c(stops[i].1, stops[i + 1].1), c(stops[i].2, stops[i + 1].2))
+}
 
 private func plotParse(_ path: String) throws -> XMLDocument {
     try XMLDocument(contentsOf: URL(fileURLWithPath: path), options: [])
@@ -93,42 +101,95 @@ private func plotSeries(_ panel: XMLElement) throws -> [String: (drawn: Int, dec
 }
 
 final class PlotTests: XCTestCase {
+    /// training.svg: one column of panels per arm, curves coloured by the weight scale on a
+    /// log colour bar, training accuracy dashed, the diverged trial crossed and named, no
+    /// off-scale markers, the loss axis set by the healthy trials.
     func testPlotTrainingFigure() throws {
         let dir = try plotWriteSyntheticResults()
         let written = try writePlots(resultsDirectory: dir, experimentName: "plot_synthetic")
-        XCTAssertEqual(Set(written.map { ($0 as NSString).lastPathComponent }), ["training.svg", "sweep.svg", "plots.gp"])
+        XCTAssertEqual(Set(written.map { ($0 as NSString).lastPathComponent }), ["training.svg", "sweep.svg", "plots.gp", "index.html"])
         let doc = try plotParse(dir + "/training.svg")
         let labels = (try String(contentsOfFile: dir + "/loss.csv", encoding: .utf8)).split(separator: "\n")[0].split(separator: ",").dropFirst().map(String.init)
-
-        let loss = try plotSeries(try plotPanel(doc, "Training loss"))
-        XCTAssertEqual(loss.count, 10)
-        for (k, label) in labels.enumerated() {
-            guard let s = loss[label] else { XCTFail("no loss series \(label)"); continue }
-            let expected = k == 8 ? 5 : k == 9 ? 0 : 12   // the diverged trial stops at its last finite loss
-            XCTAssertEqual(s.drawn, expected, label)
-            XCTAssertEqual(s.declared, expected, label)
+        XCTAssertEqual(labels[3], "t03 batchnorm ws=1e-3")
+        let titles = try plotNodes(doc, "//*[@class='panel']").compactMap { plotAttr($0, "data-title") }
+        XCTAssertEqual(titles, ["Training loss · baseline", "Training loss · batchnorm", "Training accuracy · baseline", "Training accuracy · batchnorm",
+                                "Validation accuracy · baseline", "Validation accuracy · batchnorm"])
+        for title in titles {
+            let series = try plotSeries(try plotPanel(doc, title))
+            let arm = title.hasSuffix("baseline") ? "baseline" : "batchnorm"
+            XCTAssertEqual(Set(series.keys), Set(labels.filter { $0.contains(arm) }), title)
         }
-        let diverged = loss[labels[8]]!.element
-        XCTAssertEqual(plotAttr(diverged, "data-status"), "diverged")
-        XCTAssertEqual(try plotNodes(diverged, "./*[@class='diverged']").count, 1)
-        // the 1e5 spikes of a finished trial are drawn off scale, not stretching the axis
-        let yTicks = try plotNodes(try plotPanel(doc, "Training loss"), ".//*[@class='axis y']//*[@class='tick']")
-        XCTAssertFalse(yTicks.isEmpty)
-        XCTAssertLessThan(yTicks.compactMap { Double(plotAttr($0, "data-value") ?? "") }.max() ?? .infinity, 10)
-        XCTAssertEqual(try plotNodes(loss[labels[6]]!.element, "./*[@class='offscale']").count, 1)
-
-        for title in ["Training accuracy", "Validation accuracy"] {
-            let acc = try plotSeries(try plotPanel(doc, title))
-            XCTAssertEqual(acc.count, 10, title)
-            for (k, label) in labels.enumerated() {
-                XCTAssertEqual(acc[label]?.drawn, k == 8 ? 2 : k == 9 ? 0 : 4, "\(title) \(label)")
-            }
-            XCTAssertEqual(try plotNodes(acc[labels[0]]!.element, "./*[@class='line']").count, 1)
+        // colour: the weight scale on a log scale, the same in every panel
+        let bar = try XCTUnwrap(try plotNodes(doc, "//*[@class='colorbar']").first)
+        XCTAssertEqual(plotAttr(bar, "data-label"), "weight_scale")
+        XCTAssertEqual(plotAttr(bar, "data-scale"), "log")
+        XCTAssertEqual(Double(plotAttr(bar, "data-lo") ?? ""), 1e-4)
+        XCTAssertEqual(Double(plotAttr(bar, "data-hi") ?? ""), 1)
+        func stroke(_ panel: String, _ label: String) throws -> (color: String?, dash: String?) {
+            let line = try plotNodes(try XCTUnwrap(try plotSeries(try plotPanel(doc, panel))[label]).element, "./*[@class='line']").first
+            return (line.flatMap { plotAttr($0, "stroke") }, line.flatMap { plotAttr($0, "stroke-dasharray") })
+        }
+        XCTAssertEqual(try stroke("Validation accuracy · baseline", labels[0]).color, plotRampColor(0))
+        XCTAssertEqual(try stroke("Validation accuracy · batchnorm", labels[1]).color, plotRampColor(0))
+        XCTAssertEqual(try stroke("Training loss · baseline", labels[4]).color, plotRampColor(0.5))
+        XCTAssertEqual(try stroke("Validation accuracy · baseline", labels[8]).color, plotRampColor(1))
+        // training accuracy dashed, validation solid
+        XCTAssertNotNil(try stroke("Training accuracy · baseline", labels[0]).dash)
+        XCTAssertNil(try stroke("Validation accuracy · baseline", labels[0]).dash)
+        // the diverged trial ends with a cross in each of its panels and is named in the legend
+        for panel in ["Training loss · baseline", "Validation accuracy · baseline"] {
+            let diverged = try XCTUnwrap(try plotSeries(try plotPanel(doc, panel))[labels[8]]).element
+            XCTAssertEqual(plotAttr(diverged, "data-status"), "diverged")
+            XCTAssertEqual(try plotNodes(diverged, "./*[@class='diverged']").count, 1, panel)
         }
         let legend = try plotNodes(doc, "//*[@class='legend-entry']").compactMap { plotAttr($0, "data-label") }
-        XCTAssertEqual(legend, ["baseline", "batchnorm", "diverged", "off scale"])
+        XCTAssertEqual(legend, ["validation", "training", "diverged:", labels[8]])
+        // the 1e5 spikes of a finished trial neither stretch the loss axis nor get markers
+        let yTicks = try plotNodes(try plotPanel(doc, "Training loss · baseline"), ".//*[@class='axis y']//*[@class='tick']")
+        XCTAssertFalse(yTicks.isEmpty)
+        XCTAssertLessThan(yTicks.compactMap { Double(plotAttr($0, "data-value") ?? "") }.max() ?? .infinity, 10)
+        XCTAssertEqual(try plotNodes(doc, "//*[@class='offscale']").count, 0)
         let title = try plotNodes(doc, "//*[@class='figure-title']").first?.stringValue ?? ""
         XCTAssertTrue(title.contains("plot_synthetic"))
+    }
+
+    /// Repeats are drawn as their mean with a band from their minimum to their maximum.
+    func testPlotRepeatsAsMeanAndBand() throws {
+        let root = NSTemporaryDirectory() + "runner-plots-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let plan = try Sweep.plan(JSON.parse("""
+            {"name": "rep", "output": {"dir": "\(root)"}, "data": {"source": "synthetic"},
+             "sweep": {"grid": {"model.reg": [0, 0.5]}, "repeats": 3}}
+            """), defaultName: "rep")
+        let folder = try ResultsFolder(plan.directory, create: true)
+        try folder.write(plan.experimentJSON.serialized() + "\n", to: "experiment.json")
+        for t in plan.trials {
+            let r = Double(t.repeatIndex ?? 0)
+            let epochs = (0...2).map { e in EpochRecord(epoch: e, iteration: 2 * e, trainAccuracy: 0.2 + 0.1 * Double(e) + 0.01 * r,
+                                                        valAccuracy: 0.1 + 0.1 * Double(e) + 0.02 * r, learningRate: 1e-3) }
+            let record = TrialRecord(index: t.index, id: t.id, arm: nil, parameters: t.parameters, status: .finished, iterationsPerEpoch: 2,
+                                     losses: [2, 1.5, 1.2, 1.0].map { $0 + 0.1 * r }, epochs: epochs, bestValAccuracy: 0.3 + 0.02 * r, bestEpoch: 2)
+            try folder.write(record, config: nil, files: TrialFiles(folder: t.folderName))
+        }
+        try writeSweepTables(plan: plan, folder: folder)
+        try writePlots(resultsDirectory: plan.directory, experimentName: "rep")
+        let doc = try plotParse(plan.directory + "/training.svg")
+        let val = try plotPanel(doc, "Validation accuracy")
+        let series = try plotSeries(val)
+        XCTAssertEqual(Set(series.keys), ["reg=0", "reg=0.5"], "one curve per sweep point")
+        let curve = try XCTUnwrap(series["reg=0"]).element
+        XCTAssertEqual(try plotNodes(curve, "./*[@class='band']").count, 1)
+        let legend = try plotNodes(doc, "//*[@class='legend-entry']").compactMap { plotAttr($0, "data-label") }
+        XCTAssertTrue(legend.contains("mean of repeats, band min–max"), "\(legend)")
+        XCTAssertEqual(try plotNodes(doc, "//*[@class='colorbar']").first.flatMap { plotAttr($0, "data-label") }, "reg")
+
+        // sweep.svg: one line per arm (the repeats are not separate series), through the mean,
+        // with the 95% interval of the mean as a band.
+        let sweep = try plotParse(plan.directory + "/sweep.svg")
+        let sweepLegend = try plotNodes(sweep, "//*[@class='legend-entry']").compactMap { plotAttr($0, "data-label") }
+        XCTAssertEqual(sweepLegend, ["trials", "mean of repeats, band 95% interval"])
+        XCTAssertEqual(try plotNodes(sweep, "//*[@class='band']").count, 3, "one band per panel")
+        XCTAssertFalse(String(decoding: try Data(contentsOf: URL(fileURLWithPath: plan.directory + "/sweep.svg")), as: UTF8.self).contains("repeat="))
     }
 
     func testPlotSweepFigure() throws {
@@ -166,14 +227,14 @@ final class PlotTests: XCTestCase {
     func testPlotNoSweepAndThinning() throws {
         let dir = try plotWriteSingleTrial(iterations: 20_000)
         let written = try writePlots(resultsDirectory: dir, experimentName: "single")
-        XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, ["training.svg", "plots.gp"])
+        XCTAssertEqual(written.map { ($0 as NSString).lastPathComponent }, ["training.svg", "plots.gp", "index.html"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/sweep.svg"))
         let first = try String(contentsOfFile: dir + "/training.svg", encoding: .utf8)
         let series = try plotSeries(try plotPanel(try plotParse(dir + "/training.svg"), "Training loss"))
         let s = try XCTUnwrap(series["t00"])
-        XCTAssertEqual(s.drawn, s.declared)
-        XCTAssertGreaterThanOrEqual(s.drawn, 100)
-        XCTAssertLessThan(s.drawn, 20_000)   // thinned evenly
+        // 20,000 losses drawn as the means of 150 stretches of 134 (the last shorter)
+        let line = try XCTUnwrap(try plotNodes(s.element, "./*[@class='line']").first)
+        XCTAssertEqual((plotAttr(line, "d") ?? "").filter { $0 == "L" }.count, 149)
         try writePlots(resultsDirectory: dir, experimentName: "single")
         XCTAssertEqual(try String(contentsOfFile: dir + "/training.svg", encoding: .utf8), first, "deterministic output")
     }

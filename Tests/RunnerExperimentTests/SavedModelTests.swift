@@ -22,7 +22,7 @@ final class SavedModelTests: XCTestCase {
         let r = runnerInProcess(["run", config, "--quiet", "--jobs", "1"])
         XCTAssertEqual(r.code, 0, r.stderr)
         let plan = try Sweep.plan(try readConfigFile(config), defaultName: "m")
-        return (d + "/results/m", plan.trials.map { d + "/results/m/trials/" + $0.id }, plan)
+        return (d + "/results/m", plan.trials.map { d + "/results/m/trials/" + $0.folderName }, plan)
     }
 
     // MARK: the file format
@@ -106,7 +106,7 @@ final class SavedModelTests: XCTestCase {
             for f in ["model.safetensors", "model.json", "confusion_val.csv", "confusion_test.csv", "per_class.csv", "confusion.svg"] {
                 XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/" + f), "\(t.arm ?? ""): \(f)")
             }
-            let record = try XCTUnwrap(folder.record(t.id))
+            let record = try XCTUnwrap(folder.record(TrialFiles(folder: t.folderName)))
             let e = try XCTUnwrap(record.evaluation, "the record keeps the per-class results")
             XCTAssertEqual(e.classNames, CIFAR10.classNames)
             let val = try XCTUnwrap(e.val), test = try XCTUnwrap(e.test)
@@ -179,18 +179,18 @@ final class SavedModelTests: XCTestCase {
         XCTAssertEqual(model.tensors.map(\.name), ["W1", "b1", "gamma1", "beta1", "running_mean1", "running_var1", "W2", "b2"],
                        "no preprocess.mean: synthetic rows are not raw values minus a mean")
         let folder = try ResultsFolder(plan.directory, create: true)
-        _ = try writeTrial(t, outcome: outcome, folder: folder)
-        let loaded = try LoadedModel(directory: plan.directory + "/trials/" + t.id)
+        _ = try writeTrial(t, outcome: outcome, folder: folder, files: TrialFiles(folder: t.folderName))
+        let loaded = try LoadedModel(directory: plan.directory + "/trials/" + t.folderName)
         XCTAssertEqual(loaded.confusion(on: data.val), outcome.evaluation?.val)
         XCTAssertEqual(loaded.confusion(on: data.test), outcome.evaluation?.test)
         XCTAssertNil(loaded.inputMean)
         // eval reads the data through the trial's data source (synthetic: no folder at all).
-        let ev = runnerInProcess(["eval", plan.directory + "/trials/" + t.id, "--split", "test"])
+        let ev = runnerInProcess(["eval", plan.directory + "/trials/" + t.folderName, "--split", "test"])
         XCTAssertEqual(ev.stdout.split(separator: "\n").first, Substring("accuracy \(outcome.result.testAccuracy!)"), ev.stderr)
         // predict needs CIFAR-shaped inputs.
-        let p = runnerInProcess(["predict", plan.directory + "/trials/" + t.id, sampleDir + "/test_batch.bin"])
+        let p = runnerInProcess(["predict", plan.directory + "/trials/" + t.folderName, sampleDir + "/test_batch.bin"])
         XCTAssertEqual(p.code, 2)
-        XCTAssertEqual(p.stderr, "error: predict reads CIFAR-layout files (3×32×32 images), but the model in \(plan.directory)/trials/\(t.id) takes inputs of shape [3, 8, 8]\n")
+        XCTAssertEqual(p.stderr, "error: predict reads CIFAR-layout files (3×32×32 images), but the model in \(plan.directory)/trials/\(t.folderName) takes inputs of shape [3, 8, 8]\n")
     }
 
     /// The model is written like every result (atomically, through the results folder: a link
@@ -199,7 +199,7 @@ final class SavedModelTests: XCTestCase {
         let d = tempDir("model-files")
         defer { try? FileManager.default.removeItem(atPath: d) }
         let plan = try tinySyntheticSweep("lr", in: d, grid: #"{"optimizer.learning_rate": [0.01, 1e12]}"#)
-        let ok = plan.directory + "/trials/" + plan.trials[0].id, diverged = plan.directory + "/trials/" + plan.trials[1].id
+        let ok = plan.directory + "/trials/" + plan.trials[0].folderName, diverged = plan.directory + "/trials/" + plan.trials[1].folderName
         try FileManager.default.createDirectory(atPath: ok, withIntermediateDirectories: true)
         try "keep".write(toFile: d + "/outside.bin", atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: ok + "/model.safetensors", withDestinationPath: d + "/outside.bin")
@@ -209,7 +209,7 @@ final class SavedModelTests: XCTestCase {
         XCTAssertEqual(try SafeTensors.read(ok + "/model.safetensors").tensors.map(\.name), ["W1", "b1", "W2", "b2"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: ok + "/confusion_test.csv"), "no test split, no test matrix")
         XCTAssertEqual(try String(contentsOfFile: ok + "/per_class.csv", encoding: .utf8).split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false).count, 3)
-        let record = try XCTUnwrap(try ResultsFolder(plan.directory, create: false).record(plan.trials[1].id))
+        let record = try XCTUnwrap(try ResultsFolder(plan.directory, create: false).record(TrialFiles(folder: plan.trials[1].folderName)))
         XCTAssertEqual(record.status, .diverged)
         XCTAssertNil(record.evaluation)
         for f in ["model.safetensors", "model.json", "confusion_val.csv", "per_class.csv", "confusion.svg"] {
@@ -223,7 +223,7 @@ final class SavedModelTests: XCTestCase {
         let d = tempDir("predict")
         defer { try? FileManager.default.removeItem(atPath: d) }
         let (results, trials, plan) = try trainSample(d)
-        let record = try XCTUnwrap(try ResultsFolder(results, create: false).record(plan.trials[0].id))
+        let record = try XCTUnwrap(try ResultsFolder(results, create: false).record(TrialFiles(folder: plan.trials[0].folderName)))
         let file = sampleDir + "/test_batch.bin"
         let p = runnerInProcess(["predict", trials[0], file])
         XCTAssertEqual(p.code, 0, p.stderr)
@@ -275,7 +275,7 @@ final class SavedModelTests: XCTestCase {
             (["predict", t, file, "-o", d + "/p\n.csv"], 2, "error: --output \"\(d)/p\\n.csv\" contains a control character"),
             (["predict", t, d + "/missing.bin"], 1, "data error: data file \(d)/missing.bin is missing"),
             (["predict", t], 2, "error: usage: runner predict TRIAL_DIR FILE [--output OUT.csv]"),
-            (["predict", d + "/nope", file], 2, "error: \(d)/nope is not a folder (expected a trial folder such as results/<name>/trials/<id>)"),
+            (["predict", d + "/nope", file], 2, "error: \(d)/nope is not a folder (expected a trial folder such as results/<name>/trials/<folder>)"),
             (["eval", d], 1, "model error: \(d)/model.json: no such file (a trial folder has a saved model once the trial has finished)"),
             (["eval", t, "--split", "train"], 2, "error: --split needs val or test, got \"train\""),
             (["eval", t, "--data", d + "/nodata"], 1, "data error: data folder \(d)/nodata does not exist (expected CIFAR-10 in the binary layout: data_batch_1.bin … data_batch_5.bin, test_batch.bin)"),

@@ -87,7 +87,7 @@ func shardFinishedTrials(_ experimentDir: String) -> Set<String> {
     let trials = experimentDir + "/trials"
     return Set(((try? FileManager.default.contentsOfDirectory(atPath: trials)) ?? []).filter {
         FileManager.default.fileExists(atPath: "\(trials)/\($0)/record.json")   // the completion mark
-    })
+    }.map(TrialNames.id(ofFolder:)))   // the trial id ends the folder name
 }
 
 final class ShardTests: XCTestCase {

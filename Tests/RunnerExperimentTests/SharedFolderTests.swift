@@ -43,7 +43,7 @@ final class SharedFolderTests: XCTestCase {
             for f in ["loss.csv", "accuracy.csv", "config.json"] {
                 // config.json differs only in output.dir (where the results go).
                 func clean(_ s: String?) -> String? { s?.split(separator: "\n").filter { !$0.contains("\"dir\": \"/") }.joined(separator: "\n") }
-                let x = clean(read("\(a)/trials/\(t.id)/\(f)")), y = clean(read("\(b)/trials/\(t.id)/\(f)"))
+                let x = clean(read("\(a)/trials/\(t.folderName)/\(f)")), y = clean(read("\(b)/trials/\(t.folderName)/\(f)"))
                 XCTAssertNotNil(x, "trial \(t.index) \(f) missing", file: file, line: line)
                 XCTAssertEqual(x, y, "trial \(t.index) \(f)", file: file, line: line)
             }
@@ -112,12 +112,12 @@ final class SharedFolderTests: XCTestCase {
         // Every trial with a record (the completion mark) that says finished has all its files.
         let results = mnt + "/shared"
         var complete = 0
-        for t in plan.trials where FileManager.default.fileExists(atPath: "\(results)/trials/\(t.id)/record.json") {
-            let record = try String(contentsOfFile: "\(results)/trials/\(t.id)/record.json", encoding: .utf8)
+        for t in plan.trials where FileManager.default.fileExists(atPath: "\(results)/trials/\(t.folderName)/record.json") {
+            let record = try String(contentsOfFile: "\(results)/trials/\(t.folderName)/record.json", encoding: .utf8)
             guard record.contains("\"status\":\"finished\"") else { continue }
             complete += 1
             for f in ["config.json", "loss.csv", "accuracy.csv", "summary.csv"] {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(results)/trials/\(t.id)/\(f)"), "trial \(t.index) counted as finished without \(f)")
+                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(results)/trials/\(t.folderName)/\(f)"), "trial \(t.index) counted as finished without \(f)")
             }
         }
         XCTAssertLessThan(complete, plan.trials.count, "the disk was meant to fill up")
@@ -177,7 +177,7 @@ final class SharedFolderTests: XCTestCase {
         try sweepConfig(out: d + "/r", trials: 3, epochs: 2).write(toFile: d + "/c.json", atomically: true, encoding: .utf8)
         let plan = try Sweep.plan(try JSON.parse(sweepConfig(out: d + "/r", trials: 3, epochs: 2)), defaultName: "shared")
         let dir = d + "/r/shared"
-        let trialDir = "\(dir)/trials/\(plan.trials[1].id)"
+        let trialDir = "\(dir)/trials/\(plan.trials[1].folderName)"
         try FileManager.default.createDirectory(atPath: trialDir, withIntermediateDirectories: true)
         let stale = ["\(dir)/.dat.nosync1a2b.x", "\(trialDir)/.dat.nosync99.loss.csv", "\(trialDir)/.runner-tmp.otherhost.12345.1.summary.csv"]
         for f in stale { try "partial".write(toFile: f, atomically: false, encoding: .utf8) }
@@ -191,13 +191,13 @@ final class SharedFolderTests: XCTestCase {
         // Rerun one trial from its config.json: same histories, own folder, sweep untouched.
         let before = try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8)
         let t = plan.trials[2]
-        let single = finish(try { let r = try runner(["\(dir)/trials/\(t.id)/config.json", "--quiet"], cwd: d); try r.0.run(); return r }())
+        let single = finish(try { let r = try runner(["\(dir)/trials/\(t.folderName)/config.json", "--quiet"], cwd: d); try r.0.run(); return r }())
         XCTAssertEqual(single.code, 0, single.stderr)
         XCTAssertEqual(try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8), before, "the sweep's summary was rewritten")
-        let own = "\(d)/r/shared.t2/trials/\(t.id)"
+        let own = "\(d)/r/shared.t2/trials/t00-\(t.id)"   // the single trial of its own plan
         for f in ["loss.csv", "accuracy.csv"] {
             XCTAssertEqual(try String(contentsOfFile: "\(own)/\(f)", encoding: .utf8),
-                           try String(contentsOfFile: "\(dir)/trials/\(t.id)/\(f)", encoding: .utf8), "\(f) of the rerun trial")
+                           try String(contentsOfFile: "\(dir)/trials/\(t.folderName)/\(f)", encoding: .utf8), "\(f) of the rerun trial")
         }
         XCTAssertFalse(single.stdout.contains("stale") || single.stderr.contains("--fresh"), single.stdout)
     }

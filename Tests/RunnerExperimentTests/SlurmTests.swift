@@ -135,7 +135,7 @@ final class SlurmTests: XCTestCase {
         // Rerun a subset the Slurm way: drop trials 1 and 4, resubmit the same script with
         // --array=1,4 and merge again; each task must train its own trial.
         let plan = try Sweep.plan(try readConfigFile(config), defaultName: "slurm_sweep")
-        for k in [1, 4] { try FileManager.default.removeItem(atPath: "\(dir)/trials/\(plan.trials[k].id)") }
+        for k in [1, 4] { try FileManager.default.removeItem(atPath: "\(dir)/trials/\(plan.trials[k].folderName)") }
         let rerunStarted = Date()
         func sbatch(_ args: [String]) -> Int? {
             guard let r = slurmCommand(["sbatch", "--parsable"] + args), r.code == 0 else { return nil }

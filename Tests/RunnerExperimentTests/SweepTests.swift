@@ -50,6 +50,46 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(Set(p.trials.map(\.id)).count, p.trials.count)
     }
 
+    /// The samplers' distributions, by Pearson's chi-square over 10 equal bins of 4,000 draws
+    /// each (df 9; the 0.1% critical value is 27.88, so a correct sampler fails once in a
+    /// thousand seeds and this seed is fixed): uniform, log-uniform in log space, int_uniform
+    /// over its integers, choice over its values.
+    func testRandomSamplerDistributions() throws {
+        let n = 4000
+        let p = try plan(#"{"data": {"source": "synthetic"}, "sweep": {"random": {"samples": \#(n), "space": {"#
+                         + #""optimizer.learning_rate": {"loguniform": [1e-5, 1e-1]}, "model.dropout": {"uniform": [0.1, 0.6]}, "#
+                         + #""training.batch_size": {"int_uniform": [11, 20]}, "model.init": {"choice": ["weight_scale", "kaiming"]}}}}}"#)
+        XCTAssertEqual(p.trials.count, n)
+        func values(_ path: String) -> [JSON] { p.trials.map { $0.parameters.first { $0.path == path }!.value } }
+        func numbers(_ path: String) -> [Double] { values(path).map { if case .number(let x) = $0 { return x }; return .nan } }
+        func chiSquare(_ counts: [Int]) -> Double {
+            let expected = Double(counts.reduce(0, +)) / Double(counts.count)
+            return counts.reduce(0) { $0 + (Double($1) - expected) * (Double($1) - expected) / expected }
+        }
+        func bins(_ xs: [Double], _ lo: Double, _ hi: Double) -> [Int] {
+            var c = [Int](repeating: 0, count: 10)
+            for x in xs {
+                XCTAssertTrue(x >= lo && x < hi, "\(x) outside [\(lo), \(hi))")
+                c[min(9, Int((x - lo) / (hi - lo) * 10))] += 1
+            }
+            return c
+        }
+        let logLR = numbers("optimizer.learning_rate").map { log10($0) }
+        let lr = bins(logLR, -5, -1), dropout = bins(numbers("model.dropout"), 0.1, 0.6)
+        var batch = [Int](repeating: 0, count: 10)
+        for b in numbers("training.batch_size") {
+            XCTAssertTrue(b == b.rounded() && b >= 11 && b <= 20, "\(b)")
+            batch[Int(b) - 11] += 1
+        }
+        let kaiming = values("model.init").filter { $0 == .string("kaiming") }.count
+        for (name, counts) in [("loguniform (log10)", lr), ("uniform", dropout), ("int_uniform", batch)] {
+            XCTAssertLessThan(chiSquare(counts), 27.88, "\(name): \(counts)")
+        }
+        XCTAssertLessThan(chiSquare([kaiming, n - kaiming]), 10.83, "choice: \(kaiming) of \(n)")   // df 1, 0.1%
+        // Not uniform in the value itself: three of its four decades fit in the first tenth of the range.
+        XCTAssertGreaterThan(chiSquare(bins(numbers("optimizer.learning_rate"), 1e-5, 1e-1)), 1000)
+    }
+
     /// Random search: samples drawn from the experiment seed, the same on every plan; raising
     /// the sample count keeps the first samples (and their trial ids); combines with arms.
     func testRandomSearch() throws {
@@ -173,8 +213,8 @@ final class SchedulerTests: XCTestCase {
         _ = try runSweep(jobs: 2, output: d2)
         for t in p.trials {
             for f in ["loss.csv", "accuracy.csv"] {
-                let a = try String(contentsOfFile: "\(d1)/tiny_sweep/trials/\(t.id)/\(f)", encoding: .utf8)
-                let b = try String(contentsOfFile: "\(d2)/tiny_sweep/trials/\(t.id)/\(f)", encoding: .utf8)
+                let a = try String(contentsOfFile: "\(d1)/tiny_sweep/trials/\(t.folderName)/\(f)", encoding: .utf8)
+                let b = try String(contentsOfFile: "\(d2)/tiny_sweep/trials/\(t.folderName)/\(f)", encoding: .utf8)
                 XCTAssertEqual(a, b, "trial \(t.index) \(f) differs between --jobs 1 and --jobs 2")
             }
         }
@@ -248,7 +288,7 @@ final class SchedulerTests: XCTestCase {
         let new = try plan(2)
         let report = try runExperiment(new, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
         XCTAssertEqual(report.skipped, 0)
-        XCTAssertEqual(Set(report.staleTrialDirs), Set(old.trials.map(\.id)))
+        XCTAssertEqual(Set(report.staleTrialDirs), Set(old.trials.map(\.folderName)))
         let summary = try String(contentsOfFile: "\(d)/stale/summary.csv", encoding: .utf8)
         for t in old.trials { XCTAssertFalse(summary.contains(t.id)) }
         for t in new.trials { XCTAssertTrue(summary.contains(t.id)) }

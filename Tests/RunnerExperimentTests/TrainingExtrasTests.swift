@@ -27,7 +27,7 @@ final class TrainingExtrasTests: XCTestCase {
         let report = try runExperiment(plan, options: RunOptions(jobs: 2), cache: DataCache()) { _ in }
         XCTAssertEqual(report.ran.count, 2)
         for t in plan.trials {
-            let dir = "\(d)/extras/trials/\(t.id)"
+            let dir = "\(d)/extras/trials/\(t.folderName)"
             let loss = try String(contentsOfFile: dir + "/loss.csv", encoding: .utf8).split(separator: "\n").map { parseCSVLine(String($0)) }
             XCTAssertEqual(loss[0], ["iteration", "epoch", "loss", "learning_rate"])
             // Early stopping with min_delta 1: epoch 0 sets the best, no accuracy can beat it by 1.
@@ -38,7 +38,7 @@ final class TrainingExtrasTests: XCTestCase {
             XCTAssertEqual(rates, [0.01 / 3, 0.02 / 3, 0.01])
             let acc = try String(contentsOfFile: dir + "/accuracy.csv", encoding: .utf8).split(separator: "\n").map { parseCSVLine(String($0)) }
             XCTAssertEqual(acc.dropFirst().map { Double($0[4])! }, [rates[0], rates[2]], "each check: the rate of its epoch's last iteration")
-            let record = try XCTUnwrap(ResultsFolder(d + "/extras", create: false).record(t.id))
+            let record = try XCTUnwrap(ResultsFolder(d + "/extras", create: false).record(TrialFiles(folder: t.folderName)))
             XCTAssertEqual(record.status, .finished)
             XCTAssertEqual(record.stoppedEpoch, 1)
             XCTAssertEqual(record.learningRates, rates)
@@ -74,7 +74,7 @@ final class TrainingExtrasTests: XCTestCase {
         """
         let plan = try Sweep.plan(JSON.parse(text), defaultName: "pin")
         _ = try runExperiment(plan, options: RunOptions(jobs: 1), cache: DataCache()) { _ in }
-        let dir = "\(d)/pin/trials/\(plan.trials[0].id)"
+        let dir = "\(d)/pin/trials/\(plan.trials[0].folderName)"
         let loss = try String(contentsOfFile: dir + "/loss.csv", encoding: .utf8).split(separator: "\n").dropFirst().map { parseCSVLine(String($0)) }
         XCTAssertEqual(loss.map { $0[2] }.joined(separator: ","),
                        "2.3112612,2.2932239,2.226752,2.2870805,2.181933,2.155646,2.0639439,2.0921628,1.9836352,1.8738053,1.782354,1.6860523,"
