@@ -43,7 +43,11 @@ public struct IntervalEstimate: Equatable, Sendable {
 /// The `p` quantile of Student's t distribution with `df` degrees of freedom (p in (0.5, 1)),
 /// by bisection on the CDF `1 − ½·I_{df/(df+t²)}(df/2, ½)`; accurate to ~1e-12.
 public func studentTQuantile(_ p: Double, degreesOfFreedom df: Int) -> Double {
-    let v = Double(df)
+    studentTQuantile(p, degreesOfFreedom: Double(df))
+}
+
+/// The same for real degrees of freedom (Welch's interval has them).
+public func studentTQuantile(_ p: Double, degreesOfFreedom v: Double) -> Double {
     func cdf(_ t: Double) -> Double { 1 - 0.5 * regularizedIncompleteBeta(v / (v + t * t), a: v / 2, b: 0.5) }
     var lo = 0.0, hi = 1.0
     while cdf(hi) < p { hi *= 2 }
@@ -53,6 +57,20 @@ public func studentTQuantile(_ p: Double, degreesOfFreedom df: Int) -> Double {
         if hi - lo < 1e-14 * max(1, hi) { break }
     }
     return (lo + hi) / 2
+}
+
+/// Welch's 95% interval of mean(a) − mean(b) for independent samples: the mean difference
+/// ± t(0.975, ν)·√(s²ₐ/nₐ + s²ᵦ/nᵦ), ν by Welch–Satterthwaite. nil with fewer than two
+/// values on a side or no spread at all. What the difference would look like without
+/// pairing (for comparison with the paired interval).
+public func welchInterval(_ a: [Double], _ b: [Double]) -> (low: Double, high: Double)? {
+    let ea = IntervalEstimate(a), eb = IntervalEstimate(b)
+    guard let ma = ea.mean, let mb = eb.mean, let sa = ea.std, let sb = eb.std else { return nil }
+    let va = sa * sa / Double(a.count), vb = sb * sb / Double(b.count)
+    guard va + vb > 0 else { return nil }
+    let df = (va + vb) * (va + vb) / (va * va / Double(a.count - 1) + vb * vb / Double(b.count - 1))
+    let h = studentTQuantile(0.975, degreesOfFreedom: df) * (va + vb).squareRoot()
+    return (ma - mb - h, ma - mb + h)
 }
 
 /// I_x(a, b), the regularized incomplete beta function (continued fraction, Lentz's method).
@@ -132,6 +150,9 @@ func aggregateTables(plan: ExperimentPlan, records: [TrialRecord]) -> (aggregate
         let baseByRepeat = Dictionary(p.trials.filter { $0.arm == arms[0] }.map { ($0.repeatIndex ?? -1, $0) }, uniquingKeysWith: { a, _ in a })
         for arm in arms.dropFirst() {
             var diffs: [[Double]] = Array(repeating: [], count: aggregateMetrics.count)
+            // The same arms as independent samples (every finished trial of each), for the unpaired interval.
+            let own = p.trials.filter { $0.arm == arm }.compactMap { finished[$0.index] }
+            let baseline = p.trials.filter { $0.arm == arms[0] }.compactMap { finished[$0.index] }
             var n = 0
             for other in p.trials where other.arm == arm {
                 guard let base = baseByRepeat[other.repeatIndex ?? -1], let rb = finished[base.index], let ro = finished[other.index] else { continue }
@@ -140,12 +161,16 @@ func aggregateTables(plan: ExperimentPlan, records: [TrialRecord]) -> (aggregate
                     if let a = m.value(ro), let b = m.value(rb) { diffs[k].append(a - b) }
                 }
             }
-            pairedRows.append(cells(p.trials[0]) + [arm, arms[0], "\(n)"] + diffs.flatMap { d -> [String] in
-                let e = IntervalEstimate(d)
-                return [e.mean, e.low, e.high].map { $0.map { "\($0)" } ?? "" }
+            pairedRows.append(cells(p.trials[0]) + [arm, arms[0], "\(n)"] + aggregateMetrics.indices.flatMap { k -> [String] in
+                let e = IntervalEstimate(diffs[k])
+                let m = aggregateMetrics[k]
+                let u = welchInterval(own.compactMap(m.value), baseline.compactMap(m.value))
+                return [e.mean, e.low, e.high, u?.low, u?.high].map { $0.map { "\($0)" } ?? "" }
             })
         }
     }
-    let pairedHeader = plan.pointColumns + ["arm", "minus_arm", "n"] + aggregateMetrics.flatMap { m in ["_diff_mean", "_diff_ci95_low", "_diff_ci95_high"].map { m.name + $0 } }
+    let pairedHeader = plan.pointColumns + ["arm", "minus_arm", "n"] + aggregateMetrics.flatMap { m in
+        ["_diff_mean", "_diff_ci95_low", "_diff_ci95_high", "_unpaired_ci95_low", "_unpaired_ci95_high"].map { m.name + $0 }
+    }
     return (aggregate, csv(pairedHeader, pairedRows))
 }

@@ -66,5 +66,10 @@ final class AggregateTests: XCTestCase {
         XCTAssertEqual(Double(paired[0]["best_val_acc_diff_mean"]!)!, 0.05333333333333331, accuracy: 1e-12)
         XCTAssertEqual(Double(paired[0]["best_val_acc_diff_ci95_low"]!)!, 0.0016218832079106862, accuracy: 1e-12)
         XCTAssertEqual(Double(paired[0]["best_val_acc_diff_ci95_high"]!)!, 0.10504478345875592, accuracy: 1e-12)
+        // Welch's interval of the same difference as if the arms were independent (scipy:
+        // stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)).
+        XCTAssertEqual(Double(paired[0]["best_val_acc_unpaired_ci95_low"]!)!, -0.012325628797065363, accuracy: 1e-9)
+        XCTAssertEqual(Double(paired[0]["best_val_acc_unpaired_ci95_high"]!)!, 0.11899229546373205, accuracy: 1e-9)
+        XCTAssertEqual(studentTQuantile(0.975, degreesOfFreedom: 3.5), 2.9400886379827282, accuracy: 1e-9)
     }
 }
