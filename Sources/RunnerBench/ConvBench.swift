@@ -5,8 +5,10 @@ import Runner
 /// forward+backward (including `dx`) GFLOP/s at batch 50 and 500, and the speedup over the
 /// direct reference loops (timed on a small batch and scaled per sample). Each timing is the
 /// median call over at least `minSeconds` (and 3 calls) after one warm-up call; forward and
-/// backward are timed separately. Returns printable lines.
-public func benchmarkConv(minSeconds: Double) -> [String] {
+/// backward are timed separately. `threads`: the layers' thread budget (blocks of images
+/// and pooling planes over that many threads). Returns printable lines.
+public func benchmarkConv(minSeconds: Double, threads: Int = 1) -> [String] {
+    let context = ComputeContext(productThreads: threads)
     struct Case { let name: String; let c, h, w, f, k, pad: Int }
     let cases = [
         Case(name: "3×32×32 → 32 7×7 pad 3", c: 3, h: 32, w: 32, f: 32, k: 7, pad: 3),
@@ -29,7 +31,8 @@ public func benchmarkConv(minSeconds: Double) -> [String] {
         return times[times.count / 2]
     }
     for cs in cases {
-        guard let layer = try? Conv2D<Float>(inputShape: [cs.c, cs.h, cs.w], filters: cs.f, height: cs.k, width: cs.k, stride: 1, pad: cs.pad)
+        guard let layer = try? Conv2D<Float>(inputShape: [cs.c, cs.h, cs.w], filters: cs.f, height: cs.k, width: cs.k, stride: 1, pad: cs.pad,
+                                           context: context)
         else { lines.append("conv \(cs.name): invalid shape"); continue }
         fill(layer.weight.value, 1e-2)
         let g = layer.geometry
@@ -64,7 +67,7 @@ public func benchmarkConv(minSeconds: Double) -> [String] {
         }
     }
     // 2×2 stride-2 max pool after the 64-filter conv (batch 50): dedicated loop vs reference.
-    if let pool = try? MaxPool<Float>(inputShape: [64, 32, 32], height: 2, width: 2, stride: 2) {
+    if let pool = try? MaxPool<Float>(inputShape: [64, 32, 32], height: 2, width: 2, stride: 2, context: context) {
         let n = 50, g = pool.geometry
         let x = Tensor<Float>(shape: [n, 64, 32, 32]); fill(x, 1)
         let dout = Tensor<Float>(shape: [n, 64, 16, 16]); fill(dout, 1)

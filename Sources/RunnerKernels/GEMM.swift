@@ -16,6 +16,13 @@ public protocol GEMMKernels {
                      b: UnsafePointer<Self>, ldb: Int,
                      c: UnsafeMutablePointer<Self>, ldc: Int,
                      accumulate: Bool)
+    /// Length of the depth blocks `gemm` cuts `k` into (the last one may be shorter): each
+    /// element of C is `s₀`, then `C + s₁`, `C + s₂`, … over these blocks in order (`s_b`
+    /// an FMA chain over the block from zero). A function of `k` alone, so a caller can
+    /// compute the terms `s_b` separately (`gemm` with `k` ≤ this length has one block) and
+    /// add them up in the same order: `convBackward` does so to split a sum over images
+    /// across threads with bit-identical results.
+    static func gemmDepthBlock(k: Int) -> Int
 }
 
 /// The plain triple loop, written for clarity: tests compare the fast kernels against it.
@@ -43,6 +50,7 @@ extension Float: GEMMKernels {
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
+    public static func gemmDepthBlock(k: Int) -> Int { gemmDepthBlockSize(k: k, kcBlock: kcBlock) }
 }
 
 extension Double: GEMMKernels {
@@ -51,6 +59,15 @@ extension Double: GEMMKernels {
                             c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
         gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
+    public static func gemmDepthBlock(k: Int) -> Int { gemmDepthBlockSize(k: k, kcBlock: kcBlock) }
+}
+
+/// Depth blocks of near-equal size, at most `kcBlock` deep: a function of `k` alone (see
+/// "Determinism" below).
+@inline(__always)
+func gemmDepthBlockSize(k: Int, kcBlock: Int) -> Int {
+    let kBlocks = max(1, (k + kcBlock - 1) / kcBlock)
+    return max(1, (k + kBlocks - 1) / kBlocks)
 }
 
 // MARK: - Blocked SIMD implementation
@@ -685,8 +702,7 @@ func gemmBlocked<T: GEMMScalar>(
     }
     let w = T.vectorWidth, mr = T.mr, nr = 2 * w
     // Depth blocks of near-equal size, a function of k alone (see "Determinism" above).
-    let kBlocks = (k + T.kcBlock - 1) / T.kcBlock
-    let kcMax = (k + kBlocks - 1) / kBlocks
+    let kcMax = gemmDepthBlockSize(k: k, kcBlock: T.kcBlock)
     let mcMax = min(T.mcBlock, gemmRoundUp(m, mr))
     let ncMax = min(T.ncBlock, gemmRoundUp(n, nr))
     let bElems = gemmRoundUp(ncMax, nr) * kcMax

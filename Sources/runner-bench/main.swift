@@ -9,7 +9,7 @@ import RunnerBench
 //   runner-bench                       everything, human-readable
 //   runner-bench sgemm M,N,K[,tA,tB]   one SGEMM shape           (--json for one JSON line)
 //   runner-bench train --hidden 100,100 --batch 100 [--batchnorm] [--dropout P] [--seconds S]
-//   runner-bench conv                  convolution layer throughput
+//   runner-bench conv [--threads T]    convolution layer throughput (T threads per layer)
 //   runner-bench check                 only the CPU-targeting check
 //
 // Every mode first checks that SIMD code was compiled for this CPU and refuses to report
@@ -24,7 +24,8 @@ let usage = """
                               [--seconds S] [--json]
                                                    training steps of an fc net (default --hidden 100,100
                                                    --batch 100 --dropout 0 --seconds 3)
-           runner-bench conv [--seconds S]         convolution layer throughput
+           runner-bench conv [--seconds S] [--threads T]
+                                                   convolution layer throughput (T threads per layer, default 1)
            runner-bench check                      only the CPU-targeting check
     --force reports even when the build lacks the CPU-targeting flag; --help shows this.
     """
@@ -156,6 +157,7 @@ if json && !["sgemm", "train"].contains(mode) { usageError("--json applies to sg
 var gemm: GEMMShape?
 var trainSet: TrainSettings?
 var modeSeconds = 1.0
+var convThreads = 1
 switch mode {
 case "sgemm":
     modeSeconds = seconds(arguments.value("--seconds"), default: 1)
@@ -168,6 +170,10 @@ case "train":
     trainSet = trainSettings(&arguments)
 case "conv":
     modeSeconds = seconds(arguments.value("--seconds"), default: 1)
+    if let t = arguments.value("--threads") {
+        guard let v = Int(t), v >= 1, v <= 256 else { usageError("--threads must be an integer from 1 to 256, got '\(t)'") }
+        convThreads = v
+    }
 default:
     break
 }
@@ -260,7 +266,7 @@ case "train":
         else { say("\(r.name): \(String(format: "%.0f", r.sps)) samples/s (\(r.steps) steps)") }
     }
 case "conv":
-    for line in benchmarkConv(minSeconds: modeSeconds) { say(line) }
+    for line in benchmarkConv(minSeconds: modeSeconds, threads: convThreads) { say(line) }
 default:   // all
     say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@)", simd, simdOK ? "compiled for this CPU" : "NOT compiled for this CPU"))
     say("\nSGEMM, one thread (GFLOP/s):")
