@@ -9,7 +9,9 @@ import RunnerBench
 //   runner-bench                       everything, human-readable
 //   runner-bench sgemm M,N,K[,tA,tB]   one SGEMM shape           (--json for one JSON line)
 //   runner-bench train --hidden 100,100 --batch 100 [--batchnorm] [--dropout P] [--seconds S]
+//   runner-bench train --convnet F,S,H --batch 50 [--threads T]   three-layer convnet steps
 //   runner-bench conv [--threads T]    convolution layer throughput (T threads per layer)
+//   runner-bench conv --shape C,H,W,F,K --batch B [--threads T] [--json]   one conv layer, fwd+bwd
 //   runner-bench check                 only the CPU-targeting check
 //
 // Every mode first checks that SIMD code was compiled for this CPU and refuses to report
@@ -24,8 +26,13 @@ let usage = """
                               [--seconds S] [--json]
                                                    training steps of an fc net (default --hidden 100,100
                                                    --batch 100 --dropout 0 --seconds 3)
+           runner-bench train --convnet F,S,H [--batch B] [--threads T] [--seconds S] [--json]
+                                                   training steps of the three-layer convnet (F filters
+                                                   S×S, hidden H) on 3×32×32 inputs, T threads per layer
            runner-bench conv [--seconds S] [--threads T]
                                                    convolution layer throughput (T threads per layer, default 1)
+           runner-bench conv --shape C,H,W,F,K [--batch B] [--threads T] [--seconds S] [--json]
+                                                   one "same"-padded conv layer C×H×W → F K×K: fwd+bwd ms
            runner-bench check                      only the CPU-targeting check
     --force reports even when the build lacks the CPU-targeting flag; --help shows this.
     """
@@ -112,7 +119,26 @@ func gemmShape(_ spec: String) -> GEMMShape {
     return GEMMShape(m: m, n: n, k: k, transA: ta, transB: tb)
 }
 
-struct TrainSettings { let hidden: [Int]; let batch: Int; let batchnorm: Bool; let dropout: Double; let seconds: Double }
+struct TrainSettings {
+    let hidden: [Int]; let batch: Int; let batchnorm: Bool; let dropout: Double; let seconds: Double
+    /// The three-layer convnet (filters, filter size, hidden) instead of an fc net.
+    var convnet: (filters: Int, size: Int, hidden: Int)? = nil
+    var threads = 1
+}
+
+/// `--threads T`: the layers' thread budget (1 to 256).
+func threadsOption(_ a: inout Arguments) -> Int {
+    guard let t = a.value("--threads") else { return 1 }
+    guard let v = Int(t), v >= 1, v <= 256 else { usageError("--threads must be an integer from 1 to 256, got '\(t)'") }
+    return v
+}
+
+/// A comma-separated list of exactly `names.count` positive integers (each at most `limit`).
+func integers(_ text: String, _ option: String, _ names: [String], limit: Int) -> [Int] {
+    let p = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+    guard p.count == names.count else { usageError("\(option) needs \(names.joined(separator: ",")), got '\(text)'") }
+    return zip(p, names).map { integer($0, "\(option) \($1)", 1...limit) }
+}
 
 /// The rows and features of the random training data of `train`.
 let trainRows = 4000, trainFeatures = 3072
@@ -129,6 +155,14 @@ func trainSettings(_ a: inout Arguments) -> TrainSettings {
     }
     let secs = seconds(a.value("--seconds"), default: 3)
     let batchnorm = a.flag("--batchnorm")
+    let threads = threadsOption(&a)
+    if let c = a.value("--convnet") {
+        let v = integers(c, "--convnet", ["F", "S", "H"], limit: 4096)
+        guard v[1] % 2 == 1, v[1] <= 31 else { usageError("--convnet filter size must be odd and at most 31, got \(v[1])") }
+        guard batch * v[0] * 1024 <= maxActivations else { usageError("--batch \(batch) with \(v[0]) filters needs too many activations") }
+        return TrainSettings(hidden: [], batch: batch, batchnorm: false, dropout: 0, seconds: secs,
+                             convnet: (v[0], v[1], v[2]), threads: threads)
+    }
     let widths = [trainFeatures] + hidden + [10]
     let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
     guard parameters <= maxParameters else {
@@ -138,7 +172,7 @@ func trainSettings(_ a: inout Arguments) -> TrainSettings {
     guard activations <= maxActivations else {
         usageError("--batch \(batch) with --hidden \(hiddenText) needs \(activations) activations per step; at most \(maxActivations)")
     }
-    return TrainSettings(hidden: hidden, batch: batch, batchnorm: batchnorm, dropout: dropout, seconds: secs)
+    return TrainSettings(hidden: hidden, batch: batch, batchnorm: batchnorm, dropout: dropout, seconds: secs, threads: threads)
 }
 
 // MARK: the command line, checked in full before anything runs
@@ -152,12 +186,14 @@ if mode != "all" || arguments.rest.first == "all" { arguments.rest.removeFirst()
 guard ["all", "check", "sgemm", "train", "conv"].contains(mode) else {
     usageError("unknown mode '\(mode)' (all, check, sgemm, train, conv)")
 }
-if json && !["sgemm", "train"].contains(mode) { usageError("--json applies to sgemm and train only") }
+if json && !["sgemm", "train", "conv"].contains(mode) { usageError("--json applies to sgemm, train and conv only") }
 
 var gemm: GEMMShape?
 var trainSet: TrainSettings?
 var modeSeconds = 1.0
 var convThreads = 1
+var convShape: [Int]?
+var convBatch = 50
 switch mode {
 case "sgemm":
     modeSeconds = seconds(arguments.value("--seconds"), default: 1)
@@ -170,10 +206,16 @@ case "train":
     trainSet = trainSettings(&arguments)
 case "conv":
     modeSeconds = seconds(arguments.value("--seconds"), default: 1)
-    if let t = arguments.value("--threads") {
-        guard let v = Int(t), v >= 1, v <= 256 else { usageError("--threads must be an integer from 1 to 256, got '\(t)'") }
-        convThreads = v
+    convThreads = threadsOption(&arguments)
+    if let s = arguments.value("--shape") {
+        convShape = integers(s, "--shape", ["C", "H", "W", "F", "K"], limit: 4096)
+        if convShape![4] % 2 == 0 { usageError("--shape K must be odd (\"same\" padding), got \(convShape![4])") }
     }
+    convBatch = integer(arguments.value("--batch") ?? "50", "--batch", 1...maxBatch)
+    if let s = convShape, convBatch * max(s[0], s[3]) * s[1] * s[2] > maxActivations {
+        usageError("--batch \(convBatch) with --shape \(s.map(String.init).joined(separator: ",")) needs too many activations")
+    }
+    if json && convShape == nil { usageError("--json applies to conv --shape only") }
 default:
     break
 }
@@ -219,13 +261,19 @@ func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
     let y = (0..<rows).map { _ in Int32(rng.int(below: 10)) }
     let net: Network<Float>
     do {
-        net = try Network<Float>(inputShape: [d], specs: fullyConnectedSpecs(hiddenDims: t.hidden, numClasses: 10, normalization: t.batchnorm ? "batchnorm" : "none", dropout: t.dropout),
-                                 initialization: .scale(5e-2), seed: 1)
+        let context = ComputeContext(productThreads: t.threads)
+        if let c = t.convnet {
+            net = try Network<Float>(inputShape: [3, 32, 32], specs: threeLayerConvnetSpecs(numFilters: c.filters, filterSize: c.size, hiddenDim: c.hidden, numClasses: 10),
+                                     initialization: .scale(1e-2), seed: 1, context: context)
+        } else {
+            net = try Network<Float>(inputShape: [d], specs: fullyConnectedSpecs(hiddenDims: t.hidden, numClasses: 10, normalization: t.batchnorm ? "batchnorm" : "none", dropout: t.dropout),
+                                     initialization: .scale(5e-2), seed: 1, context: context)
+        }
     } catch {
-        fail("cannot build the network fc\(t.hidden): \(error)")
+        fail("cannot build the network: \(error)")
     }
     let opt = Optimizer<Float>(settings: OptimizerSettings(kind: .adam, learningRate: 1e-3), parameters: net.parameters)
-    let xb = Tensor<Float>(shape: [batch, d])
+    let xb = Tensor<Float>(shape: t.convnet == nil ? [batch, d] : [batch, 3, 32, 32])
     var idx = [Int](repeating: 0, count: batch)
     var yb = [Int32](repeating: 0, count: batch)
     func step() {
@@ -247,16 +295,18 @@ func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
     let t0 = DispatchTime.now().uptimeNanoseconds
     var elapsed = 0.0
     repeat { step(); steps += 1; elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 } while elapsed < t.seconds
-    var name = "fc[" + t.hidden.map(String.init).joined(separator: ",") + "]"
+    var name = t.convnet.map { "convnet[\($0.filters) \($0.size)x\($0.size), hidden \($0.hidden)]" }
+        ?? "fc[" + t.hidden.map(String.init).joined(separator: ",") + "]"
     if t.batchnorm { name += "+batchnorm" }
     if t.dropout > 0 { name += "+dropout\(t.dropout)" }
-    name += " batch\(batch)"
+    name += " batch\(batch)" + (t.threads > 1 ? " threads\(t.threads)" : "")
     return (name, Double(steps * batch) / elapsed, steps)
 }
 
 switch mode {
 case "check":
-    say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@)", simd, simdOK ? "compiled for this CPU" : "NOT compiled for this CPU"))
+    say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@); GEMM register tile %@ for a %d-bit target", simd,
+               simdOK ? "compiled for this CPU" : "NOT compiled for this CPU", GEMMTiling.forTarget.description, GEMMTiling.targetVectorBits))
 case "sgemm":
     if let gemm { sgemm(gemm, seconds: modeSeconds) }
 case "train":
@@ -266,7 +316,16 @@ case "train":
         else { say("\(r.name): \(String(format: "%.0f", r.sps)) samples/s (\(r.steps) steps)") }
     }
 case "conv":
-    for line in benchmarkConv(minSeconds: modeSeconds, threads: convThreads) { say(line) }
+    if let s = convShape {
+        guard let r = benchmarkConvLayer(channels: s[0], height: s[1], width: s[2], filters: s[3], size: s[4], batch: convBatch,
+                                         threads: convThreads, minSeconds: modeSeconds)
+        else { usageError("--shape \(s.map(String.init).joined(separator: ",")) is not a valid convolution") }
+        let name = "conv \(s[0])x\(s[1])x\(s[2]) -> \(s[3]) \(s[4])x\(s[4]) batch \(convBatch)"
+        if json { say(jsonLine([("layer", name), ("ms", r.total * 1e3), ("forward_ms", r.forward * 1e3), ("backward_ms", r.backward * 1e3), ("threads", convThreads), ("simd_ok", simdOK)])) }
+        else { say(String(format: "%@, %d thread(s): fwd+bwd %.2f ms (fwd %.2f, bwd %.2f)", name, convThreads, r.total * 1e3, r.forward * 1e3, r.backward * 1e3)) }
+    } else {
+        for line in benchmarkConv(minSeconds: modeSeconds, threads: convThreads) { say(line) }
+    }
 default:   // all
     say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@)", simd, simdOK ? "compiled for this CPU" : "NOT compiled for this CPU"))
     say("\nSGEMM, one thread (GFLOP/s):")
