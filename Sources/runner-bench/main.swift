@@ -20,8 +20,9 @@ import RunnerBench
 
 let usage = """
     usage: runner-bench [all]                      SGEMM shapes, training steps, convolution
-           runner-bench sgemm M,N,K[,tA,tB] [--seconds S] [--json]
-                                                   one SGEMM shape (tA, tB: 0/1, n/t or false/true)
+           runner-bench sgemm M,N,K[,tA,tB] [--seconds S] [--tile wide|narrow] [--json]
+                                                   one SGEMM shape (tA, tB: 0/1, n/t or false/true); --tile
+                                                   times a register tile other than the target's
            runner-bench train [--hidden H1,H2,…] [--batch B] [--batchnorm] [--dropout P]
                               [--seconds S] [--json]
                                                    training steps of an fc net (default --hidden 100,100
@@ -189,6 +190,7 @@ guard ["all", "check", "sgemm", "train", "conv"].contains(mode) else {
 if json && !["sgemm", "train", "conv"].contains(mode) { usageError("--json applies to sgemm, train and conv only") }
 
 var gemm: GEMMShape?
+var gemmTile: GEMMTiling?
 var trainSet: TrainSettings?
 var modeSeconds = 1.0
 var convThreads = 1
@@ -197,6 +199,12 @@ var convBatch = 50
 switch mode {
 case "sgemm":
     modeSeconds = seconds(arguments.value("--seconds"), default: 1)
+    switch arguments.value("--tile") {
+    case nil: break
+    case "wide": gemmTile = .wide
+    case "narrow": gemmTile = .narrow
+    case let t?: usageError("--tile is wide (12×32) or narrow (6×16), got '\(t)'")
+    }
     guard let i = arguments.rest.firstIndex(where: { !$0.hasPrefix("--") }) else {
         arguments.finish(mode)   // an unknown option is the better message
         usageError("sgemm needs M,N,K[,tA,tB]")
@@ -246,10 +254,11 @@ func jsonLine(_ pairs: [(String, Any)]) -> String {
     }.joined(separator: ", ") + "}"
 }
 
-func sgemm(_ s: GEMMShape, seconds: Double) {
-    let r = benchmarkGEMM(shapes: [(s.m, s.n, s.k, s.transA, s.transB)], minSeconds: seconds)[0]
-    if json { say(jsonLine([("shape", r.label), ("gflops", r.gflops), ("simd_ok", simdOK)])) }
-    else { say("sgemm \(r.label): \(String(format: "%.1f", r.gflops)) GFLOP/s") }
+func sgemm(_ s: GEMMShape, seconds: Double, tiling: GEMMTiling?) {
+    let r = benchmarkGEMM(shapes: [(s.m, s.n, s.k, s.transA, s.transB)], minSeconds: seconds, tiling: tiling)[0]
+    let tile = (tiling ?? .forTarget).description
+    if json { say(jsonLine([("shape", r.label), ("gflops", r.gflops), ("tile", tile), ("simd_ok", simdOK)])) }
+    else { say("sgemm \(r.label), tile \(tile): \(String(format: "%.1f", r.gflops)) GFLOP/s") }
 }
 
 /// Solver steps (random minibatch with replacement, forward, backward, Adam update) on
@@ -308,7 +317,7 @@ case "check":
     say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@); GEMM register tile %@ for a %d-bit target", simd,
                simdOK ? "compiled for this CPU" : "NOT compiled for this CPU", GEMMTiling.forTarget.description, GEMMTiling.targetVectorBits))
 case "sgemm":
-    if let gemm { sgemm(gemm, seconds: modeSeconds) }
+    if let gemm { sgemm(gemm, seconds: modeSeconds, tiling: gemmTile) }
 case "train":
     if let trainSet {
         let r = train(trainSet)
