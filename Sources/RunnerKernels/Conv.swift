@@ -328,8 +328,9 @@ public func convBackward<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: Unsa
 /// `keptLimitBytes`, the patch matrices of the whole batch from the last training forward,
 /// so the backward does not build them again. Grown on demand and reused across calls.
 ///
-/// Memory: `workers · (2·K·P·chunk + F·P·chunk)` elements of block scratch, `(workers · 2)
-/// · (⌈chunk·P / kc⌉·F·K + chunk·F)` of terms, plus `K·P·n` kept when `K·P·n·size ≤ 64 MiB`
+/// Memory: `workers · (2·K·P·chunk + F·P·chunk)` elements of block scratch, at most 4 MiB
+/// (or one block per worker) of weight-gradient terms `⌈chunk·P / kc⌉·F·K + chunk·F` per
+/// block of a wave, plus `K·P·n` kept when `K·P·n·size ≤ 64 MiB`
 /// (e.g. the 3 → 64 3×3 layer of cnn_best at batch 500: 27·1024·500·4 B = 55 MB, kept; its
 /// 3 → 32 7×7 at batch 500 (294 MB) is not, at batch 50 (29 MB) it is).
 public final class ConvScratch<T: Real>: @unchecked Sendable {
@@ -374,7 +375,7 @@ public final class ConvScratch<T: Real>: @unchecked Sendable {
 }
 
 /// How a threaded conv call is cut: blocks of `chunk` images (the same blocks as on one
-/// thread), `workers` threads each taking every `workers`-th block, and for the backward
+/// thread), `workers` threads taking the blocks one by one (`forEachItem`), and for the backward
 /// waves of `wave` blocks whose weight-gradient terms are summed in block order.
 struct ConvPlan {
     let chunk: Int, blocks: Int, workers: Int, wave: Int, termStride: Int
@@ -386,8 +387,11 @@ struct ConvPlan {
         let ld = chunk * g.positions
         let kb = T.gemmDepthBlock(k: ld)
         termStride = (ld + kb - 1) / kb * g.filters * g.patchSize + chunk * g.filters
-        // two blocks per worker and wave (fewer barriers), one when the terms are large
-        wave = workers * (termStride * MemoryLayout<T>.stride > (1 << 20) ? 1 : 2)
+        // As many blocks per wave as 4 MiB of terms hold (a multiple of the workers, at least
+        // one each): every wave ends in a barrier, which costs most when other processes
+        // share the cores (a descheduled worker holds up the others).
+        let fit = max(1, (4 << 20) / (termStride * MemoryLayout<T>.stride))
+        wave = max(1, min(blocks, fit) / workers) * workers
     }
 }
 
@@ -406,14 +410,10 @@ public func convForward<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>,
     let cc = g.colsCount(chunk: plan.chunk), tc = max(g.tmpCount(chunk: plan.chunk), 1)
     let cols = scratch.cols.data, tmp = scratch.tmp.data, kept = scratch.kept.data
     let kp = g.patchSize * g.positions
-    forEachTask(plan.workers) { t in
-        var bi = t
-        while bi < plan.blocks {
-            let start = bi * plan.chunk, nb = min(plan.chunk, n - start)
-            convForwardBlock(g, start: start, nb: nb, x: x, weight: weight, bias: bias,
-                             cols: keeping ? kept + start * kp : cols + t * cc, colsReady: false, tmp: tmp + t * tc, y: y)
-            bi += plan.workers
-        }
+    forEachItem(plan.blocks, workers: plan.workers) { t, bi in
+        let start = bi * plan.chunk, nb = min(plan.chunk, n - start)
+        convForwardBlock(g, start: start, nb: nb, x: x, weight: weight, bias: bias,
+                         cols: keeping ? kept + start * kp : cols + t * cc, colsReady: false, tmp: tmp + t * tc, y: y)
     }
 }
 
@@ -444,21 +444,17 @@ public func convBackward<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>
     var first = 0
     while first < plan.blocks {
         let count = min(plan.wave, plan.blocks - first)
-        forEachTask(min(plan.workers, count)) { t in
-            var w = t
-            while w < count {
-                let start = (first + w) * plan.chunk, nb = min(plan.chunk, n - start)
-                let slot = terms + w * plan.termStride
-                let db = slot + plan.termStride - plan.chunk * f
-                for j in 0..<nb {
-                    let d = dout + (start + j) * g.outputCount
-                    for fi in 0..<f { db[j * f + fi] = convSum(d + fi * p, count: p) }
-                }
-                convBackwardBlock(g, start: start, nb: nb, x: x, weight: weight, dout: dout,
-                                  cols: kept.map { $0 + start * kp } ?? cols + t * cc, colsReady: kept != nil,
-                                  tmp: tmp + t * tc, dcols: dx == nil ? nil : dcols + t * cc, dx: dx, dw: .terms(slot))
-                w += plan.workers
+        forEachItem(count, workers: plan.workers) { t, w in
+            let start = (first + w) * plan.chunk, nb = min(plan.chunk, n - start)
+            let slot = terms + w * plan.termStride
+            let db = slot + plan.termStride - plan.chunk * f
+            for j in 0..<nb {
+                let d = dout + (start + j) * g.outputCount
+                for fi in 0..<f { db[j * f + fi] = convSum(d + fi * p, count: p) }
             }
+            convBackwardBlock(g, start: start, nb: nb, x: x, weight: weight, dout: dout,
+                              cols: kept.map { $0 + start * kp } ?? cols + t * cc, colsReady: kept != nil,
+                              tmp: tmp + t * tc, dcols: dx == nil ? nil : dcols + t * cc, dx: dx, dw: .terms(slot))
         }
         // the sums, in block order
         for w in 0..<count {

@@ -332,6 +332,28 @@ enum GEMMCount10: GEMMTileCount { @inline(__always) static var count: Int { 10 }
 enum GEMMCount11: GEMMTileCount { @inline(__always) static var count: Int { 11 } }
 enum GEMMCount12: GEMMTileCount { @inline(__always) static var count: Int { 12 } }
 
+/// The micro-kernel specialized for a tile of `rows` (1…12) rows and `V` vectors.
+@inline(__always)
+func gemmMicroTile<T: GEMMScalar, V: GEMMTileFlag>(_: V.Type, rows: Int, kc: Int, mr: Int,
+                                                    a: UnsafePointer<T>, b: UnsafePointer<T>,
+                                                    c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool) {
+    switch rows {
+    case 12: gemmMicroKernel(GEMMCount12.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 11: gemmMicroKernel(GEMMCount11.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 10: gemmMicroKernel(GEMMCount10.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 9: gemmMicroKernel(GEMMCount9.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 8: gemmMicroKernel(GEMMCount8.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 7: gemmMicroKernel(GEMMCount7.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 6: gemmMicroKernel(GEMMCount6.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 5: gemmMicroKernel(GEMMCount5.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 4: gemmMicroKernel(GEMMCount4.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 3: gemmMicroKernel(GEMMCount3.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 2: gemmMicroKernel(GEMMCount2.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 1: gemmMicroKernel(GEMMCount1.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    default: preconditionFailure("gemm: tile height \(rows) > MR")
+    }
+}
+
 /// Dispatches one tile to the kernel specialized for its height; `cols` narrower than the
 /// kernel's width go through `scratch` (an MR×NR tile) and are merged into C scalar-wise,
 /// with the same additions as the vector path.
@@ -347,37 +369,9 @@ func gemmTile<T: GEMMScalar>(rows: Int, cols: Int, kc: Int, mr: Int,
     let dstLd = full ? ldc : 2 * w
     let dstAdd = full ? addToC : false
     if two {
-        switch rows {
-        case 12: gemmMicroKernel(GEMMCount12.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 11: gemmMicroKernel(GEMMCount11.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 10: gemmMicroKernel(GEMMCount10.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 9: gemmMicroKernel(GEMMCount9.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 8: gemmMicroKernel(GEMMCount8.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 7: gemmMicroKernel(GEMMCount7.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 6: gemmMicroKernel(GEMMCount6.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 5: gemmMicroKernel(GEMMCount5.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 4: gemmMicroKernel(GEMMCount4.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 3: gemmMicroKernel(GEMMCount3.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 2: gemmMicroKernel(GEMMCount2.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 1: gemmMicroKernel(GEMMCount1.self, GEMMTwo.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        default: preconditionFailure("gemm: tile height \(rows) > MR")
-        }
+        gemmMicroTile(GEMMTwo.self, rows: rows, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
     } else {
-        switch rows {
-        case 12: gemmMicroKernel(GEMMCount12.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 11: gemmMicroKernel(GEMMCount11.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 10: gemmMicroKernel(GEMMCount10.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 9: gemmMicroKernel(GEMMCount9.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 8: gemmMicroKernel(GEMMCount8.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 7: gemmMicroKernel(GEMMCount7.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 6: gemmMicroKernel(GEMMCount6.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 5: gemmMicroKernel(GEMMCount5.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 4: gemmMicroKernel(GEMMCount4.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 3: gemmMicroKernel(GEMMCount3.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 2: gemmMicroKernel(GEMMCount2.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 1: gemmMicroKernel(GEMMCount1.self, GEMMOne.self, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        default: preconditionFailure("gemm: tile height \(rows) > MR")
-        }
+        gemmMicroTile(GEMMOne.self, rows: rows, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
     }
     if !full {
         for r in 0..<rows {
@@ -666,29 +660,28 @@ func gemmNarrowTile<T: GEMMScalar>(cols: Int, twoPanels: Bool, rows0: Int, rows1
     a: UnsafePointer<T>, b: UnsafePointer<T>, bStride: Int,
     c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool, scratch: UnsafeMutablePointer<T>) {
     if twoPanels {
-        switch cols {
-        case 1: gemmNarrowKernel(GEMMCount1.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 2: gemmNarrowKernel(GEMMCount2.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 3: gemmNarrowKernel(GEMMCount3.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 4: gemmNarrowKernel(GEMMCount4.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 5: gemmNarrowKernel(GEMMCount5.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 6: gemmNarrowKernel(GEMMCount6.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 7: gemmNarrowKernel(GEMMCount7.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 8: gemmNarrowKernel(GEMMCount8.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        default: preconditionFailure("gemm: narrow tail of \(cols) columns")
-        }
+        gemmNarrowTile(GEMMTwo.self, cols: cols, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride,
+                       c: c, ldc: ldc, addToC: addToC, scratch: scratch)
     } else {
-        switch cols {
-        case 1: gemmNarrowKernel(GEMMCount1.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 2: gemmNarrowKernel(GEMMCount2.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 3: gemmNarrowKernel(GEMMCount3.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 4: gemmNarrowKernel(GEMMCount4.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 5: gemmNarrowKernel(GEMMCount5.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 6: gemmNarrowKernel(GEMMCount6.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 7: gemmNarrowKernel(GEMMCount7.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 8: gemmNarrowKernel(GEMMCount8.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        default: preconditionFailure("gemm: narrow tail of \(cols) columns")
-        }
+        gemmNarrowTile(GEMMOne.self, cols: cols, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride,
+                       c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    }
+}
+
+@inline(__always)
+func gemmNarrowTile<T: GEMMScalar, P: GEMMTileFlag>(_: P.Type, cols: Int, rows0: Int, rows1: Int, kc: Int, mr: Int,
+    a: UnsafePointer<T>, b: UnsafePointer<T>, bStride: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool, scratch: UnsafeMutablePointer<T>) {
+    switch cols {
+    case 1: gemmNarrowKernel(GEMMCount1.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 2: gemmNarrowKernel(GEMMCount2.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 3: gemmNarrowKernel(GEMMCount3.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 4: gemmNarrowKernel(GEMMCount4.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 5: gemmNarrowKernel(GEMMCount5.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 6: gemmNarrowKernel(GEMMCount6.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 7: gemmNarrowKernel(GEMMCount7.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 8: gemmNarrowKernel(GEMMCount8.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    default: preconditionFailure("gemm: narrow tail of \(cols) columns")
     }
 }
 
