@@ -72,7 +72,7 @@ extension Double: GEMMKernels {
 /// | vector registers of the target | tile (Float) | accumulators |
 /// |---|---|---|
 /// | 512-bit (AVX-512, executed natively as on Zen 5 or in two 256-bit halves as on Zen 4) | 12 × 32 | 24 of 32 zmm |
-/// | 256-bit (AVX2 + FMA only, e.g. `-target-cpu haswell`) | 6 × 16 | 12 ymm pairs' halves: 12 of 16 ymm |
+/// | 256-bit (AVX2 + FMA only, e.g. `-target-cpu haswell`) | 6 × 16 | 6 SIMD16 = 12 of 16 ymm |
 /// | 128-bit (arm64 NEON; also SSE-only x86) | 6 × 16 | 24 of 32 q registers |
 ///
 /// (A 12 × 32 tile on a 256-bit target needs 48 registers for its accumulators and spills.)
