@@ -4,9 +4,10 @@ import Runner
 /// Times `Float.gemm` (single-threaded) on each shape: the median over several repetitions
 /// of the mean time per call, reported as GFLOP/s (`2·m·n·k` flops per call). Operands are
 /// filled from a fixed seed; `minSeconds` bounds the measuring time per shape from below.
-/// Labels read `MxNxK` plus `NN`/`TN`/`NT`/`TT` (transA, transB).
+/// Labels read `MxNxK` plus `NN`/`TN`/`NT`/`TT` (transA, transB). `tiling`: the register
+/// tile to time instead of the target's (`GEMMTiling.forTarget`, what `Float.gemm` uses).
 public func benchmarkGEMM(shapes: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)],
-                          minSeconds: Double) -> [(label: String, gflops: Double)] {
+                          minSeconds: Double, tiling: GEMMTiling? = nil) -> [(label: String, gflops: Double)] {
     var results: [(label: String, gflops: Double)] = []
     var rng = SeededGenerator(seed: 0x6E3A_17C5)
     for s in shapes {
@@ -26,7 +27,7 @@ public func benchmarkGEMM(shapes: [(m: Int, n: Int, k: Int, transA: Bool, transB
                     func run(_ iterations: Int) -> Double {
                         let t0 = DispatchTime.now().uptimeNanoseconds
                         for _ in 0..<iterations {
-                            Float.gemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
+                            gemm(tiling: tiling ?? .forTarget, transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
                                        a: ap.baseAddress!, lda: max(1, lda),
                                        b: bp.baseAddress!, ldb: max(1, ldb),
                                        c: cp.baseAddress!, ldc: s.n, accumulate: false)

@@ -105,12 +105,12 @@ public func convIm2col<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: Un
                 for i in 0..<oh {
                     let o = out + i * ow
                     let ih = i * s - pad + p
-                    if ih < 0 || ih >= h { o.update(repeating: 0, count: ow); continue }
-                    if jLo > 0 { o.update(repeating: 0, count: jLo) }
-                    if jHi < ow { (o + jHi).update(repeating: 0, count: ow - jHi) }
+                    if ih < 0 || ih >= h { convZero(o, count: ow); continue }
+                    convZero(o, count: jLo)
+                    if jHi < ow { convZero(o + jHi, count: ow - jHi) }
                     let src = plane + ih * w - pad + q
                     if s == 1 {
-                        if jHi > jLo { (o + jLo).update(from: src + jLo, count: jHi - jLo) }
+                        if jHi > jLo { convCopy(src + jLo, o + jLo, count: jHi - jLo) }
                     } else {
                         for j in jLo..<jHi { o[j] = src[j * s] }
                     }
@@ -118,6 +118,29 @@ public func convIm2col<T: Real>(_ g: ConvGeometry, x: UnsafePointer<T>, cols: Un
             }
         }
     }
+}
+
+/// `dst[0..<count] = src[0..<count]` inline, 8 lanes at a time: the rows of a patch matrix
+/// are short (an output row, 16–32 values here), and a `memmove`/`memset` call per row
+/// cost more than the copy itself (13% of a 32×16×16 → 64 3×3 layer's time, measured).
+@inline(__always)
+func convCopy<T: Real>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, count: Int) {
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst), st = MemoryLayout<T>.stride
+    var i = 0
+    while i + 8 <= count {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * st, as: SIMD8<T>.self), toByteOffset: i * st, as: SIMD8<T>.self)
+        i += 8
+    }
+    while i < count { dst[i] = src[i]; i += 1 }
+}
+
+/// `dst[0..<count] = 0` inline (see `convCopy`).
+@inline(__always)
+func convZero<T: Real>(_ dst: UnsafeMutablePointer<T>, count: Int) {
+    let d = UnsafeMutableRawPointer(dst), st = MemoryLayout<T>.stride
+    var i = 0
+    while i + 8 <= count { d.storeBytes(of: SIMD8<T>(), toByteOffset: i * st, as: SIMD8<T>.self); i += 8 }
+    while i < count { dst[i] = 0; i += 1 }
 }
 
 /// Inverse scatter of `convIm2col`: overwrites the image `dx (C, H, W)` with the sum of
@@ -176,54 +199,137 @@ func convSum<T: Real>(_ x: UnsafePointer<T>, count: Int) -> T {
     return acc
 }
 
-/// Fast forward: `y (n, F, H', W')` from `x (n, C, H, W)`, `weight (F, C, HH, WW)`, `bias (F)`.
-/// Scratch: `cols` ≥ `g.colsCount(chunk:)`, `tmp` ≥ `g.tmpCount(chunk:)` (unused when `chunk == 1`).
+/// Patch matrix of the block of `nb` images starting at `start`: `K × (nb·P)` with leading
+/// dimension `nb·P` (image `j` in columns `[j·P, (j+1)·P)`). The same layout whether it
+/// lives in a worker's scratch or in the whole-batch buffer kept for the backward, where
+/// the block starts at offset `start·K·P`.
+@inline(__always)
+func convBlockCols<T: Real>(_ g: ConvGeometry, start: Int, nb: Int, x: UnsafePointer<T>,
+                            cols: UnsafeMutablePointer<T>, ready: Bool) {
+    if ready { return }
+    let ld = nb * g.positions
+    for j in 0..<nb { convIm2col(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * g.positions) }
+}
+
+@inline(__always)
+func convIsPointwise(_ g: ConvGeometry) -> Bool {
+    g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.pad == 0
+}
+
+/// Forward of one block of `nb` images from image `start`. `colsReady`: `cols` already
+/// holds the block's patch matrix.
+@inline(__always)
+func convForwardBlock<T: Real>(_ g: ConvGeometry, start: Int, nb: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                               bias: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, colsReady: Bool,
+                               tmp: UnsafeMutablePointer<T>, y: UnsafeMutablePointer<T>) {
+    let k = g.patchSize, p = g.positions, f = g.filters
+    let ld = nb * p
+    if nb == 1 {
+        let img = x + start * g.inputCount
+        let b: UnsafePointer<T>
+        if convIsPointwise(g) { b = img } else {
+            convBlockCols(g, start: start, nb: 1, x: x, cols: cols, ready: colsReady); b = UnsafePointer(cols)
+        }
+        let out = y + start * g.outputCount
+        T.gemm(transA: false, transB: false, m: f, n: p, k: k, a: weight, lda: k, b: b, ldb: p, c: out, ldc: p, accumulate: false)
+        for fi in 0..<f { let r = out + fi * p, bv = bias[fi]; for j in 0..<p { r[j] += bv } }
+    } else {
+        convBlockCols(g, start: start, nb: nb, x: x, cols: cols, ready: colsReady)
+        T.gemm(transA: false, transB: false, m: f, n: ld, k: k, a: weight, lda: k, b: cols, ldb: ld, c: tmp, ldc: ld, accumulate: false)
+        for j in 0..<nb {
+            let out = y + (start + j) * g.outputCount
+            for fi in 0..<f {
+                let r = out + fi * p, t = tmp + fi * ld + j * p, bv = bias[fi]
+                for q in 0..<p { r[q] = t[q] + bv }
+            }
+        }
+    }
+}
+
+/// Where the weight gradient of one block goes: accumulated into `dW` by one GEMM (`first`:
+/// overwrite instead), or, for the threaded backward, each depth-block term of that GEMM
+/// (`T.gemmDepthBlock`) written apart into `terms` (`blocks · F·K` values) for
+/// `convFoldTerms` to add up in order.
+enum ConvWeightGradient<T: Real> {
+    case accumulate(UnsafeMutablePointer<T>, first: Bool)
+    case terms(UnsafeMutablePointer<T>)
+}
+
+/// Backward of one block of `nb` images from image `start`: the weight gradient as `dw`
+/// says, and (when `dx` is non-nil) the input gradient of those images. `tmp` receives the
+/// block's `dout` side by side when `nb > 1`.
+@inline(__always)
+func convBackwardBlock<T: Real>(_ g: ConvGeometry, start: Int, nb: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                                dout: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, colsReady: Bool,
+                                tmp: UnsafeMutablePointer<T>, dcols: UnsafeMutablePointer<T>?,
+                                dx: UnsafeMutablePointer<T>?, dw: ConvWeightGradient<T>) {
+    let k = g.patchSize, p = g.positions, f = g.filters
+    let ld = nb * p
+    // dW (+)= A·Bᵀ with A = dout of the block (F × ld), B = its patch matrix (K × ld)
+    let a: UnsafePointer<T>, b: UnsafePointer<T>
+    if nb == 1 {
+        a = dout + start * g.outputCount
+        if convIsPointwise(g) { b = x + start * g.inputCount } else {
+            convBlockCols(g, start: start, nb: 1, x: x, cols: cols, ready: colsReady); b = UnsafePointer(cols)
+        }
+    } else {
+        convBlockCols(g, start: start, nb: nb, x: x, cols: cols, ready: colsReady)
+        for j in 0..<nb {
+            let d = dout + (start + j) * g.outputCount
+            for fi in 0..<f { (tmp + fi * ld + j * p).update(from: d + fi * p, count: p) }
+        }
+        a = UnsafePointer(tmp); b = UnsafePointer(cols)
+    }
+    switch dw {
+    case .accumulate(let dweight, let first):
+        T.gemm(transA: false, transB: true, m: f, n: k, k: ld, a: a, lda: ld, b: b, ldb: ld, c: dweight, ldc: k, accumulate: !first)
+    case .terms(let terms):
+        let kb = T.gemmDepthBlock(k: ld)
+        var pc = 0, t = terms
+        while pc < ld {
+            let kc = min(kb, ld - pc)
+            T.gemm(transA: false, transB: true, m: f, n: k, k: kc, a: a + pc, lda: ld, b: b + pc, ldb: ld, c: t, ldc: k, accumulate: false)
+            pc += kc; t += f * k
+        }
+    }
+    guard let dx else { return }
+    if nb == 1 && convIsPointwise(g) {
+        T.gemm(transA: true, transB: false, m: k, n: p, k: f, a: weight, lda: k, b: a, ldb: p,
+               c: dx + start * g.inputCount, ldc: p, accumulate: false)
+    } else if let dcols {
+        T.gemm(transA: true, transB: false, m: k, n: ld, k: f, a: weight, lda: k, b: a, ldb: ld, c: dcols, ldc: ld, accumulate: false)
+        for j in 0..<nb { convCol2im(g, cols: dcols, ld: ld, col0: j * p, dx: dx + (start + j) * g.inputCount) }
+    }
+}
+
+/// Fast forward: `y (n, F, H', W')` from `x (n, C, H, W)`, `weight (F, C, HH, WW)`, `bias (F)`,
+/// one thread. Scratch: `cols` ≥ `g.colsCount(chunk:)`, `tmp` ≥ `g.tmpCount(chunk:)` (unused
+/// when `chunk == 1`).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 public func convForward<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
                               bias: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>,
                               y: UnsafeMutablePointer<T>) {
-    let k = g.patchSize, p = g.positions, f = g.filters
-    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.pad == 0
     var start = 0
     while start < n {
         let nb = min(max(chunk, 1), n - start)
-        let ld = nb * p
-        if nb == 1 {
-            let img = x + start * g.inputCount
-            let b: UnsafePointer<T>
-            if pointwise { b = img } else { convIm2col(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
-            let out = y + start * g.outputCount
-            T.gemm(transA: false, transB: false, m: f, n: p, k: k, a: weight, lda: k, b: b, ldb: p, c: out, ldc: p, accumulate: false)
-            for fi in 0..<f { let r = out + fi * p, bv = bias[fi]; for j in 0..<p { r[j] += bv } }
-        } else {
-            for j in 0..<nb { convIm2col(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p) }
-            T.gemm(transA: false, transB: false, m: f, n: ld, k: k, a: weight, lda: k, b: cols, ldb: ld, c: tmp, ldc: ld, accumulate: false)
-            for j in 0..<nb {
-                let out = y + (start + j) * g.outputCount
-                for fi in 0..<f {
-                    let r = out + fi * p, t = tmp + fi * ld + j * p, bv = bias[fi]
-                    for q in 0..<p { r[q] = t[q] + bv }
-                }
-            }
-        }
+        convForwardBlock(g, start: start, nb: nb, x: x, weight: weight, bias: bias, cols: cols, colsReady: false, tmp: tmp, y: y)
         start += nb
     }
 }
 
-/// Fast backward: overwrites `dweight`, `dbias` and (when non-nil) `dx`. `dcols` (same
-/// size as `cols`) is needed only with `dx`. Recomputes the patch matrices from `x`.
+/// Fast backward, one thread: overwrites `dweight`, `dbias` and (when non-nil) `dx`. `dcols`
+/// (same size as `cols`) is needed only with `dx`. Recomputes the patch matrices from `x`.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 public func convBackward<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
                                dout: UnsafePointer<T>, cols: UnsafeMutablePointer<T>, tmp: UnsafeMutablePointer<T>,
                                dcols: UnsafeMutablePointer<T>?, dx: UnsafeMutablePointer<T>?,
                                dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>) {
-    let k = g.patchSize, p = g.positions, f = g.filters
-    let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.pad == 0
-    precondition(dx == nil || dcols != nil || (pointwise && chunk <= 1), "convBackward: dx needs a dcols scratch buffer")
+    precondition(dx == nil || dcols != nil || (convIsPointwise(g) && chunk <= 1), "convBackward: dx needs a dcols scratch buffer")
+    let f = g.filters, p = g.positions
     dbias.update(repeating: 0, count: f)
-    if n == 0 { dweight.update(repeating: 0, count: f * k); return }
+    if n == 0 { dweight.update(repeating: 0, count: f * g.patchSize); return }
     for img in 0..<n {
         let d = dout + img * g.outputCount
         for fi in 0..<f { dbias[fi] += convSum(d + fi * p, count: p) }
@@ -231,36 +337,166 @@ public func convBackward<T: Real>(_ g: ConvGeometry, n: Int, chunk: Int, x: Unsa
     var start = 0
     while start < n {
         let nb = min(max(chunk, 1), n - start)
-        let ld = nb * p
-        let first = start == 0
-        if nb == 1 {
-            let img = x + start * g.inputCount
-            let b: UnsafePointer<T>
-            if pointwise { b = img } else { convIm2col(g, x: img, cols: cols, ld: p, col0: 0); b = UnsafePointer(cols) }
-            let d = dout + start * g.outputCount
-            T.gemm(transA: false, transB: true, m: f, n: k, k: p, a: d, lda: p, b: b, ldb: p, c: dweight, ldc: k, accumulate: !first)
-            if let dx {
-                let dimg = dx + start * g.inputCount
-                if pointwise {
-                    T.gemm(transA: true, transB: false, m: k, n: p, k: f, a: weight, lda: k, b: d, ldb: p, c: dimg, ldc: p, accumulate: false)
-                } else if let dcols {
-                    T.gemm(transA: true, transB: false, m: k, n: p, k: f, a: weight, lda: k, b: d, ldb: p, c: dcols, ldc: p, accumulate: false)
-                    convCol2im(g, cols: dcols, ld: p, col0: 0, dx: dimg)
-                }
-            }
+        convBackwardBlock(g, start: start, nb: nb, x: x, weight: weight, dout: dout, cols: cols, colsReady: false, tmp: tmp,
+                          dcols: dcols, dx: dx, dw: .accumulate(dweight, first: start == 0))
+        start += nb
+    }
+}
+
+// MARK: - threaded conv (blocks of images over the compute context's threads)
+
+/// Scratch of the threaded fast kernels (`convForward(_:n:x:…:scratch:threads:keep:)`):
+/// per worker thread a patch matrix, its gradient and the GEMM scratch of one block; for
+/// the backward the weight-gradient terms of the blocks of one wave; and, when it fits in
+/// `keptLimitBytes`, the patch matrices of the whole batch from the last training forward,
+/// so the backward does not build them again. Grown on demand and reused across calls.
+///
+/// Memory: `workers · (2·K·P·chunk + F·P·chunk)` elements of block scratch, at most 4 MiB
+/// (or one block per worker) of weight-gradient terms `⌈chunk·P / kc⌉·F·K + chunk·F` per
+/// block of a wave, plus `K·P·n` kept when `K·P·n·size ≤ 64 MiB`
+/// (e.g. the 3 → 64 3×3 layer of cnn_best at batch 500: 27·1024·500·4 B = 55 MB, kept; its
+/// 3 → 32 7×7 at batch 500 (294 MB) is not, at batch 50 (29 MB) it is).
+public final class ConvScratch<T: Real>: @unchecked Sendable {
+    /// Largest whole-batch patch matrix kept from forward to backward (bytes).
+    public static var keptLimitBytes: Int { 64 << 20 }
+    let cols = Tensor<T>(shape: [0]), dcols = Tensor<T>(shape: [0]), tmp = Tensor<T>(shape: [1])
+    let terms = Tensor<T>(shape: [0]), kept = Tensor<T>(shape: [0])
+    /// The input and batch size the kept patch matrices were built from (nil: none kept).
+    private var keptFrom: (x: UnsafePointer<T>, n: Int)?
+
+    public init() {}
+
+    /// Whether the patch matrices of `n` images are kept from forward to backward.
+    public static func keeps(_ g: ConvGeometry, batch n: Int) -> Bool {
+        !convIsPointwise(g) && g.patchSize * g.positions * n * MemoryLayout<T>.stride <= keptLimitBytes
+    }
+
+    fileprivate func keptCols(for x: UnsafePointer<T>, n: Int) -> UnsafeMutablePointer<T>? {
+        guard let k = keptFrom, k.x == x, k.n == n else { return nil }
+        return kept.data
+    }
+
+    fileprivate func reserve(_ t: Tensor<T>, _ count: Int) { if t.count < count { t.resize([max(count, 1)]) } }
+
+    /// Sizes the buffers for `plan`; for a training forward (`keep`) the kept patch matrices too.
+    fileprivate func prepare(_ g: ConvGeometry, _ plan: ConvPlan, withDx: Bool, terms: Bool) {
+        let cc = g.colsCount(chunk: plan.chunk)
+        reserve(cols, plan.workers * cc)
+        if withDx { reserve(dcols, plan.workers * cc) }
+        reserve(tmp, plan.workers * max(g.tmpCount(chunk: plan.chunk), 1))
+        if terms { reserve(self.terms, plan.wave * plan.termStride) }
+    }
+
+    fileprivate func keep(_ x: UnsafePointer<T>?, n: Int, _ g: ConvGeometry) {
+        if let x {
+            reserve(kept, g.patchSize * g.positions * n)
+            keptFrom = (x, n)
         } else {
+            keptFrom = nil
+        }
+    }
+}
+
+/// How a threaded conv call is cut: blocks of `chunk` images (the same blocks as on one
+/// thread), `workers` threads taking the blocks one by one (`forEachItem`), and for the backward
+/// waves of `wave` blocks whose weight-gradient terms are summed in block order.
+struct ConvPlan {
+    let chunk: Int, blocks: Int, workers: Int, wave: Int, termStride: Int
+
+    init<T: Real>(_ g: ConvGeometry, batch n: Int, threads: Int, _: T.Type) {
+        chunk = g.chunk(batch: n)
+        blocks = (n + chunk - 1) / chunk
+        workers = max(1, min(threads, blocks))
+        let ld = chunk * g.positions
+        let kb = T.gemmDepthBlock(k: ld)
+        termStride = (ld + kb - 1) / kb * g.filters * g.patchSize + chunk * g.filters
+        // As many blocks per wave as 4 MiB of terms hold (a multiple of the workers, at least
+        // one each): every wave ends in a barrier, which costs most when other processes
+        // share the cores (a descheduled worker holds up the others).
+        let fit = max(1, (4 << 20) / (termStride * MemoryLayout<T>.stride))
+        wave = max(1, min(blocks, fit) / workers) * workers
+    }
+}
+
+/// Threaded fast forward: the blocks of images go to `threads` threads (the same blocks and
+/// the same GEMMs as `convForward(_:n:chunk:…)`, so `y` is bit-identical to one thread).
+/// `keep`: a training forward; the patch matrices are kept for `convBackward` when they fit.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convForward<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                                 bias: UnsafePointer<T>, y: UnsafeMutablePointer<T>,
+                                 scratch: ConvScratch<T>, threads: Int, keep: Bool) {
+    let plan = ConvPlan(g, batch: n, threads: threads, T.self)
+    scratch.prepare(g, plan, withDx: false, terms: false)
+    let keeping = keep && ConvScratch<T>.keeps(g, batch: n)
+    scratch.keep(keeping ? x : nil, n: n, g)
+    let cc = g.colsCount(chunk: plan.chunk), tc = max(g.tmpCount(chunk: plan.chunk), 1)
+    let cols = scratch.cols.data, tmp = scratch.tmp.data, kept = scratch.kept.data
+    let kp = g.patchSize * g.positions
+    forEachItem(plan.blocks, workers: plan.workers) { t, bi in
+        let start = bi * plan.chunk, nb = min(plan.chunk, n - start)
+        convForwardBlock(g, start: start, nb: nb, x: x, weight: weight, bias: bias,
+                         cols: keeping ? kept + start * kp : cols + t * cc, colsReady: false, tmp: tmp + t * tc, y: y)
+    }
+}
+
+/// Threaded fast backward: overwrites `dweight`, `dbias` and (when non-nil) `dx`,
+/// bit-identical to `convBackward(_:n:chunk:…)` on one thread. The input gradient of each
+/// image is computed by one thread alone. The sums over the batch are split without
+/// changing their order: per block, the bias-gradient sums of its images and the terms of
+/// its weight-gradient GEMM (one per depth block, `T.gemmDepthBlock`) are computed in
+/// parallel, a wave of blocks at a time, then added into `dbias` and `dweight` in block
+/// order, which is the sequence of roundings of the one-thread GEMM that accumulates block
+/// after block (`s₀`, `C + s₁`, …). The block boundaries depend on the batch and geometry
+/// only (`g.chunk(batch:)`), never on `threads`. Extra work: one add per weight per term.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+public func convBackward<T: Real>(_ g: ConvGeometry, n: Int, x: UnsafePointer<T>, weight: UnsafePointer<T>,
+                                  dout: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?,
+                                  dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>,
+                                  scratch: ConvScratch<T>, threads: Int) {
+    let f = g.filters, k = g.patchSize, p = g.positions
+    dbias.update(repeating: 0, count: f)
+    if n == 0 { dweight.update(repeating: 0, count: f * k); return }
+    let plan = ConvPlan(g, batch: n, threads: threads, T.self)
+    scratch.prepare(g, plan, withDx: dx != nil, terms: true)
+    let kept = scratch.keptCols(for: x, n: n)
+    let cc = g.colsCount(chunk: plan.chunk), tc = max(g.tmpCount(chunk: plan.chunk), 1)
+    let cols = scratch.cols.data, dcols = scratch.dcols.data, tmp = scratch.tmp.data, terms = scratch.terms.data
+    let kp = k * p, fk = f * k
+    var first = 0
+    while first < plan.blocks {
+        let count = min(plan.wave, plan.blocks - first)
+        forEachItem(count, workers: plan.workers) { t, w in
+            let start = (first + w) * plan.chunk, nb = min(plan.chunk, n - start)
+            let slot = terms + w * plan.termStride
+            let db = slot + plan.termStride - plan.chunk * f
             for j in 0..<nb {
-                convIm2col(g, x: x + (start + j) * g.inputCount, cols: cols, ld: ld, col0: j * p)
                 let d = dout + (start + j) * g.outputCount
-                for fi in 0..<f { (tmp + fi * ld + j * p).update(from: d + fi * p, count: p) }
+                for fi in 0..<f { db[j * f + fi] = convSum(d + fi * p, count: p) }
             }
-            T.gemm(transA: false, transB: true, m: f, n: k, k: ld, a: tmp, lda: ld, b: cols, ldb: ld, c: dweight, ldc: k, accumulate: !first)
-            if let dx, let dcols {
-                T.gemm(transA: true, transB: false, m: k, n: ld, k: f, a: weight, lda: k, b: tmp, ldb: ld, c: dcols, ldc: ld, accumulate: false)
-                for j in 0..<nb { convCol2im(g, cols: dcols, ld: ld, col0: j * p, dx: dx + (start + j) * g.inputCount) }
+            convBackwardBlock(g, start: start, nb: nb, x: x, weight: weight, dout: dout,
+                              cols: kept.map { $0 + start * kp } ?? cols + t * cc, colsReady: kept != nil,
+                              tmp: tmp + t * tc, dcols: dx == nil ? nil : dcols + t * cc, dx: dx, dw: .terms(slot))
+        }
+        // the sums, in block order
+        for w in 0..<count {
+            let start = (first + w) * plan.chunk, nb = min(plan.chunk, n - start)
+            let slot = terms + w * plan.termStride
+            let db = slot + plan.termStride - plan.chunk * f
+            for j in 0..<nb { for fi in 0..<f { dbias[fi] += db[j * f + fi] } }
+            let ld = nb * p, kb = T.gemmDepthBlock(k: ld)
+            var pc = 0, term = slot
+            while pc < ld {
+                if start == 0 && pc == 0 {
+                    dweight.update(from: term, count: fk)
+                } else {
+                    for i in 0..<fk { dweight[i] = dweight[i] + term[i] }
+                }
+                pc += min(kb, ld - pc); term += fk
             }
         }
-        start += nb
+        first += count
     }
 }
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import CKernels
 
 /// Matrix multiply, the hot path of training.
 ///
@@ -16,6 +17,13 @@ public protocol GEMMKernels {
                      b: UnsafePointer<Self>, ldb: Int,
                      c: UnsafeMutablePointer<Self>, ldc: Int,
                      accumulate: Bool)
+    /// Length of the depth blocks `gemm` cuts `k` into (the last one may be shorter): each
+    /// element of C is `s₀`, then `C + s₁`, `C + s₂`, … over these blocks in order (`s_b`
+    /// an FMA chain over the block from zero). A function of `k` alone, so a caller can
+    /// compute the terms `s_b` separately (`gemm` with `k` ≤ this length has one block) and
+    /// add them up in the same order: `convBackward` does so to split a sum over images
+    /// across threads with bit-identical results.
+    static func gemmDepthBlock(k: Int) -> Int
 }
 
 /// The plain triple loop, written for clarity: tests compare the fast kernels against it.
@@ -41,16 +49,73 @@ extension Float: GEMMKernels {
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
+                    tiling: .forTarget)
     }
+    public static func gemmDepthBlock(k: Int) -> Int { gemmDepthBlockSize(k: k, kcBlock: kcBlock) }
 }
 
 extension Double: GEMMKernels {
     public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                             a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                             c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
-        gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
+                    tiling: .forTarget)
     }
+    public static func gemmDepthBlock(k: Int) -> Int { gemmDepthBlockSize(k: k, kcBlock: kcBlock) }
+}
+
+/// The register tile of the micro-kernel: `mr` rows of C by `vectors` SIMD vectors
+/// (16 floats or 8 doubles each), i.e. `mr · vectors` vector accumulators. Chosen by what
+/// the code is compiled for (`ck_target_vector_bits`, the compiler's view of the target):
+///
+/// | vector registers of the target | tile (Float) | accumulators |
+/// |---|---|---|
+/// | 512-bit (AVX-512, executed natively as on Zen 5 or in two 256-bit halves as on Zen 4) | 12 × 32 | 24 of 32 zmm |
+/// | 256-bit (AVX2 + FMA only, e.g. `-target-cpu haswell`) | 6 × 16 | 6 SIMD16 = 12 of 16 ymm |
+/// | 128-bit (arm64 NEON; also SSE-only x86) | 6 × 16 | 24 of 32 q registers |
+///
+/// (A 12 × 32 tile on a 256-bit target needs 48 registers for its accumulators and spills.)
+/// Zen 4 and Zen 5 run the same tile: both have 32 zmm registers, and Zen 4's halved
+/// 512-bit datapath halves the peak of every kernel alike. The choice never changes a
+/// result: every element is the same FMA chain whatever tile computes it (see
+/// "Determinism"), so builds for different targets give bit-identical products.
+public struct GEMMTiling: Equatable, Sendable, CustomStringConvertible {
+    public let mr: Int, vectors: Int
+    /// 12 rows × 2 vectors.
+    public static let wide = GEMMTiling(mr: 12, vectors: 2)
+    /// 6 rows × 1 vector.
+    public static let narrow = GEMMTiling(mr: 6, vectors: 1)
+    /// The tile for the target the code was compiled for (the table above).
+    public static let forTarget: GEMMTiling = targetVectorBits >= 512 ? .wide : .narrow
+    /// Bits of the widest vector registers the code was compiled for (512, 256 or 128).
+    public static let targetVectorBits = Int(ck_target_vector_bits())
+    public var description: String { "\(mr)×\(vectors * 16) (Float), \(mr)×\(vectors * 8) (Double)" }
+}
+
+/// `gemm` with an explicit register tile instead of `GEMMTiling.forTarget` (for tests and
+/// benchmarks comparing tiles; the result is bit-identical).
+public func gemm(tiling: GEMMTiling, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, tiling: tiling)
+}
+
+/// The Double version of `gemm(tiling:…)`.
+public func gemm(tiling: GEMMTiling, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                 a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                 c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
+    gemmBlocked(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                accumulate: accumulate, tiling: tiling)
+}
+
+/// Depth blocks of near-equal size, at most `kcBlock` deep: a function of `k` alone (see
+/// "Determinism" below).
+@inline(__always)
+func gemmDepthBlockSize(k: Int, kcBlock: Int) -> Int {
+    let kBlocks = max(1, (k + kcBlock - 1) / kcBlock)
+    return max(1, (k + kBlocks - 1) / kBlocks)
 }
 
 // MARK: - Blocked SIMD implementation
@@ -82,8 +147,6 @@ protocol GEMMScalar: BinaryFloatingPoint {
     associatedtype Vec
     /// Lanes per vector (a 512-bit vector: 16 floats or 8 doubles).
     static var vectorWidth: Int { get }
-    /// Micro-tile height (rows of C per kernel call); NR is `2 * vectorWidth`.
-    static var mr: Int { get }
     /// Cache blocking: depth (KC), rows of A (MC) and columns of B (NC) per packed block.
     static var kcBlock: Int { get }
     static var mcBlock: Int { get }
@@ -105,7 +168,6 @@ protocol GEMMScalar: BinaryFloatingPoint {
 extension Float: GEMMScalar {
     typealias Vec = SIMD16<Float>
     @inline(__always) static var vectorWidth: Int { 16 }
-    @inline(__always) static var mr: Int { 12 }
     @inline(__always) static var kcBlock: Int { 256 }
     @inline(__always) static var mcBlock: Int { 144 }
     @inline(__always) static var ncBlock: Int { 4096 }
@@ -146,7 +208,6 @@ extension Float: GEMMScalar {
 extension Double: GEMMScalar {
     typealias Vec = SIMD8<Double>
     @inline(__always) static var vectorWidth: Int { 8 }
-    @inline(__always) static var mr: Int { 12 }
     @inline(__always) static var kcBlock: Int { 192 }
     @inline(__always) static var mcBlock: Int { 96 }
     @inline(__always) static var ncBlock: Int { 2048 }
@@ -199,12 +260,12 @@ func gemmStoreRow<T: GEMMScalar>(_ p: UnsafeMutablePointer<T>, _ x0: T.Vec, _ x1
 /// accumulators in registers (unused ones and their branches fold away).
 @inline(never)
 func gemmMicroKernel<T: GEMMScalar, R: GEMMTileCount, V: GEMMTileFlag>(
-    _: R.Type, _: V.Type, kc: Int,
+    _: R.Type, _: V.Type, kc: Int, mr: Int,
     a: UnsafePointer<T>, b: UnsafePointer<T>,
     c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool
 ) {
     let rows = R.count, twoVectors = V.two
-    let w = T.vectorWidth, mr = T.mr
+    let w = T.vectorWidth
     let bStride = twoVectors ? 2 * w : w
     var c0x0 = T.vzero(), c0x1 = T.vzero()
     var c1x0 = T.vzero(), c1x1 = T.vzero()
@@ -271,11 +332,33 @@ enum GEMMCount10: GEMMTileCount { @inline(__always) static var count: Int { 10 }
 enum GEMMCount11: GEMMTileCount { @inline(__always) static var count: Int { 11 } }
 enum GEMMCount12: GEMMTileCount { @inline(__always) static var count: Int { 12 } }
 
+/// The micro-kernel specialized for a tile of `rows` (1…12) rows and `V` vectors.
+@inline(__always)
+func gemmMicroTile<T: GEMMScalar, V: GEMMTileFlag>(_: V.Type, rows: Int, kc: Int, mr: Int,
+                                                    a: UnsafePointer<T>, b: UnsafePointer<T>,
+                                                    c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool) {
+    switch rows {
+    case 12: gemmMicroKernel(GEMMCount12.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 11: gemmMicroKernel(GEMMCount11.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 10: gemmMicroKernel(GEMMCount10.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 9: gemmMicroKernel(GEMMCount9.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 8: gemmMicroKernel(GEMMCount8.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 7: gemmMicroKernel(GEMMCount7.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 6: gemmMicroKernel(GEMMCount6.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 5: gemmMicroKernel(GEMMCount5.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 4: gemmMicroKernel(GEMMCount4.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 3: gemmMicroKernel(GEMMCount3.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 2: gemmMicroKernel(GEMMCount2.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    case 1: gemmMicroKernel(GEMMCount1.self, V.self, kc: kc, mr: mr, a: a, b: b, c: c, ldc: ldc, addToC: addToC)
+    default: preconditionFailure("gemm: tile height \(rows) > MR")
+    }
+}
+
 /// Dispatches one tile to the kernel specialized for its height; `cols` narrower than the
 /// kernel's width go through `scratch` (an MR×NR tile) and are merged into C scalar-wise,
 /// with the same additions as the vector path.
 @inline(__always)
-func gemmTile<T: GEMMScalar>(rows: Int, cols: Int, kc: Int,
+func gemmTile<T: GEMMScalar>(rows: Int, cols: Int, kc: Int, mr: Int,
                              a: UnsafePointer<T>, b: UnsafePointer<T>,
                              c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool,
                              scratch: UnsafeMutablePointer<T>) {
@@ -286,37 +369,9 @@ func gemmTile<T: GEMMScalar>(rows: Int, cols: Int, kc: Int,
     let dstLd = full ? ldc : 2 * w
     let dstAdd = full ? addToC : false
     if two {
-        switch rows {
-        case 12: gemmMicroKernel(GEMMCount12.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 11: gemmMicroKernel(GEMMCount11.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 10: gemmMicroKernel(GEMMCount10.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 9: gemmMicroKernel(GEMMCount9.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 8: gemmMicroKernel(GEMMCount8.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 7: gemmMicroKernel(GEMMCount7.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 6: gemmMicroKernel(GEMMCount6.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 5: gemmMicroKernel(GEMMCount5.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 4: gemmMicroKernel(GEMMCount4.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 3: gemmMicroKernel(GEMMCount3.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 2: gemmMicroKernel(GEMMCount2.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 1: gemmMicroKernel(GEMMCount1.self, GEMMTwo.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        default: preconditionFailure("gemm: tile height \(rows) > MR")
-        }
+        gemmMicroTile(GEMMTwo.self, rows: rows, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
     } else {
-        switch rows {
-        case 12: gemmMicroKernel(GEMMCount12.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 11: gemmMicroKernel(GEMMCount11.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 10: gemmMicroKernel(GEMMCount10.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 9: gemmMicroKernel(GEMMCount9.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 8: gemmMicroKernel(GEMMCount8.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 7: gemmMicroKernel(GEMMCount7.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 6: gemmMicroKernel(GEMMCount6.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 5: gemmMicroKernel(GEMMCount5.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 4: gemmMicroKernel(GEMMCount4.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 3: gemmMicroKernel(GEMMCount3.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 2: gemmMicroKernel(GEMMCount2.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        case 1: gemmMicroKernel(GEMMCount1.self, GEMMOne.self, kc: kc, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
-        default: preconditionFailure("gemm: tile height \(rows) > MR")
-        }
+        gemmMicroTile(GEMMOne.self, rows: rows, kc: kc, mr: mr, a: a, b: b, c: dst, ldc: dstLd, addToC: dstAdd)
     }
     if !full {
         for r in 0..<rows {
@@ -335,9 +390,9 @@ func gemmTile<T: GEMMScalar>(rows: Int, cols: Int, kc: Int,
 /// `w` wide when it holds at most `w` columns, else `2w`; padding columns are zero.
 @inline(__always)
 func gemmPackB<T: GEMMScalar>(transB: Bool, b: UnsafePointer<T>, ldb: Int,
-                              pc: Int, kc: Int, jc: Int, nc: Int,
+                              pc: Int, kc: Int, jc: Int, nc: Int, nr: Int,
                               into dst: UnsafeMutablePointer<T>) {
-    let w = T.vectorWidth, nr = 2 * w
+    let w = T.vectorWidth
     var jr = 0
     while jr < nc {
         let cols = min(nr, nc - jr)
@@ -396,9 +451,9 @@ func gemmPackB<T: GEMMScalar>(transB: Bool, b: UnsafePointer<T>, ldb: Int,
 /// in the last panel only the first `rows` of each step are written and read).
 @inline(__always)
 func gemmPackA<T: GEMMScalar>(transA: Bool, a: UnsafePointer<T>, lda: Int,
-                              ic: Int, mc: Int, pc: Int, kc: Int,
+                              ic: Int, mc: Int, pc: Int, kc: Int, mr: Int,
                               into dst: UnsafeMutablePointer<T>) {
-    let mr = T.mr, w = T.vectorWidth
+    let w = T.vectorWidth
     var ir = 0
     while ir < mc {
         let rows = min(mr, mc - ir)
@@ -541,11 +596,11 @@ func gemmTranspose8x8(_ src: UnsafePointer<Double>, _ ld: Int, rows: Int,
 /// `vectorWidth - mr` values past the A panel (the pack buffer keeps zeroed slack for that).
 @inline(never)
 func gemmNarrowKernel<T: GEMMScalar, C: GEMMTileCount, P: GEMMTileFlag>(
-    _: C.Type, _: P.Type, rows0: Int, rows1: Int, kc: Int,
+    _: C.Type, _: P.Type, rows0: Int, rows1: Int, kc: Int, mr: Int,
     a: UnsafePointer<T>, b: UnsafePointer<T>, bStride: Int,
     c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool, scratch: UnsafeMutablePointer<T>
 ) {
-    let cols = C.count, two = P.two, mr = T.mr
+    let cols = C.count, two = P.two
     var u0 = T.vzero(), v0 = T.vzero()
     var u1 = T.vzero(), v1 = T.vzero()
     var u2 = T.vzero(), v2 = T.vzero()
@@ -601,33 +656,32 @@ func gemmStoreColumns<T: GEMMScalar>(_ c: UnsafeMutablePointer<T>, _ ldc: Int, _
 
 /// Dispatches the narrow tail (`cols` ≤ 8) for one or two A panels.
 @inline(__always)
-func gemmNarrowTile<T: GEMMScalar>(cols: Int, twoPanels: Bool, rows0: Int, rows1: Int, kc: Int,
+func gemmNarrowTile<T: GEMMScalar>(cols: Int, twoPanels: Bool, rows0: Int, rows1: Int, kc: Int, mr: Int,
     a: UnsafePointer<T>, b: UnsafePointer<T>, bStride: Int,
     c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool, scratch: UnsafeMutablePointer<T>) {
     if twoPanels {
-        switch cols {
-        case 1: gemmNarrowKernel(GEMMCount1.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 2: gemmNarrowKernel(GEMMCount2.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 3: gemmNarrowKernel(GEMMCount3.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 4: gemmNarrowKernel(GEMMCount4.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 5: gemmNarrowKernel(GEMMCount5.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 6: gemmNarrowKernel(GEMMCount6.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 7: gemmNarrowKernel(GEMMCount7.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 8: gemmNarrowKernel(GEMMCount8.self, GEMMTwo.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        default: preconditionFailure("gemm: narrow tail of \(cols) columns")
-        }
+        gemmNarrowTile(GEMMTwo.self, cols: cols, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride,
+                       c: c, ldc: ldc, addToC: addToC, scratch: scratch)
     } else {
-        switch cols {
-        case 1: gemmNarrowKernel(GEMMCount1.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 2: gemmNarrowKernel(GEMMCount2.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 3: gemmNarrowKernel(GEMMCount3.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 4: gemmNarrowKernel(GEMMCount4.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 5: gemmNarrowKernel(GEMMCount5.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 6: gemmNarrowKernel(GEMMCount6.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 7: gemmNarrowKernel(GEMMCount7.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        case 8: gemmNarrowKernel(GEMMCount8.self, GEMMOne.self, rows0: rows0, rows1: rows1, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
-        default: preconditionFailure("gemm: narrow tail of \(cols) columns")
-        }
+        gemmNarrowTile(GEMMOne.self, cols: cols, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride,
+                       c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    }
+}
+
+@inline(__always)
+func gemmNarrowTile<T: GEMMScalar, P: GEMMTileFlag>(_: P.Type, cols: Int, rows0: Int, rows1: Int, kc: Int, mr: Int,
+    a: UnsafePointer<T>, b: UnsafePointer<T>, bStride: Int,
+    c: UnsafeMutablePointer<T>, ldc: Int, addToC: Bool, scratch: UnsafeMutablePointer<T>) {
+    switch cols {
+    case 1: gemmNarrowKernel(GEMMCount1.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 2: gemmNarrowKernel(GEMMCount2.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 3: gemmNarrowKernel(GEMMCount3.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 4: gemmNarrowKernel(GEMMCount4.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 5: gemmNarrowKernel(GEMMCount5.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 6: gemmNarrowKernel(GEMMCount6.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 7: gemmNarrowKernel(GEMMCount7.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    case 8: gemmNarrowKernel(GEMMCount8.self, P.self, rows0: rows0, rows1: rows1, kc: kc, mr: mr, a: a, b: b, bStride: bStride, c: c, ldc: ldc, addToC: addToC, scratch: scratch)
+    default: preconditionFailure("gemm: narrow tail of \(cols) columns")
     }
 }
 
@@ -673,7 +727,7 @@ func gemmRoundUp(_ x: Int, _ to: Int) -> Int { (x + to - 1) / to * to }
 func gemmBlocked<T: GEMMScalar>(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+    c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool, tiling: GEMMTiling
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension")
     if m == 0 || n == 0 { return }
@@ -683,17 +737,16 @@ func gemmBlocked<T: GEMMScalar>(
         }
         return
     }
-    let w = T.vectorWidth, mr = T.mr, nr = 2 * w
+    let w = T.vectorWidth, mr = tiling.mr, nr = tiling.vectors * w
     // Depth blocks of near-equal size, a function of k alone (see "Determinism" above).
-    let kBlocks = (k + T.kcBlock - 1) / T.kcBlock
-    let kcMax = (k + kBlocks - 1) / kBlocks
+    let kcMax = gemmDepthBlockSize(k: k, kcBlock: T.kcBlock)
     let mcMax = min(T.mcBlock, gemmRoundUp(m, mr))
     let ncMax = min(T.ncBlock, gemmRoundUp(n, nr))
     let bElems = gemmRoundUp(ncMax, nr) * kcMax
     // A panels get `w` elements of zeroed slack: the narrow-tail kernel reads a full vector
     // at each step of an `mr`-tall panel.
     let aElems = gemmRoundUp(mcMax, mr) * kcMax + w
-    let sElems = mr * nr
+    let sElems = GEMMTiling.wide.mr * 2 * w   // an edge tile of up to 2 vectors (see gemmTile)
     let stride = MemoryLayout<T>.stride
     let aOffset = gemmRoundUp(bElems * stride, 64)
     let sOffset = aOffset + gemmRoundUp(aElems * stride, 64)
@@ -711,7 +764,7 @@ func gemmBlocked<T: GEMMScalar>(
         // instead, alone or after one full one-vector panel.
         let ragged = nc % nr
         var ncWide = nc
-        if T.vectorWidth >= T.mr {
+        if w >= mr {
             if ragged > 0 && ragged <= gemmNarrowMax {
                 ncWide = nc - ragged
             } else if ragged > w && ragged <= w + gemmNarrowMax {
@@ -722,15 +775,15 @@ func gemmBlocked<T: GEMMScalar>(
         while pc < k {
             let kc = min(kcMax, k - pc)
             let addToC = accumulate || pc > 0
-            gemmPackB(transB: transB, b: b, ldb: ldb, pc: pc, kc: kc, jc: jc, nc: ncWide, into: bPack)
+            gemmPackB(transB: transB, b: b, ldb: ldb, pc: pc, kc: kc, jc: jc, nc: ncWide, nr: nr, into: bPack)
             if ncWide < nc {
-                gemmPackB(transB: transB, b: b, ldb: ldb, pc: pc, kc: kc, jc: jc + ncWide, nc: nc - ncWide,
+                gemmPackB(transB: transB, b: b, ldb: ldb, pc: pc, kc: kc, jc: jc + ncWide, nc: nc - ncWide, nr: nr,
                           into: bPack + ncWide * kc)
             }
             var ic = 0
             while ic < m {
                 let mc = min(mcMax, m - ic)
-                gemmPackA(transA: transA, a: a, lda: lda, ic: ic, mc: mc, pc: pc, kc: kc, into: aPack)
+                gemmPackA(transA: transA, a: a, lda: lda, ic: ic, mc: mc, pc: pc, kc: kc, mr: mr, into: aPack)
                 (aPack + gemmRoundUp(mc, mr) * kc).update(repeating: 0, count: w)
                 var ir = 0
                 while ir < mc {
@@ -739,7 +792,7 @@ func gemmBlocked<T: GEMMScalar>(
                     var jr = 0
                     while jr < ncWide {
                         let cols = min(nr, ncWide - jr)
-                        gemmTile(rows: rows, cols: cols, kc: kc,
+                        gemmTile(rows: rows, cols: cols, kc: kc, mr: mr,
                                  a: aPanel, b: UnsafePointer(bPack + jr * kc),
                                  c: c + (ic + ir) * ldc + jc + jr, ldc: ldc, addToC: addToC,
                                  scratch: scratch)
@@ -754,7 +807,7 @@ func gemmBlocked<T: GEMMScalar>(
                         let rows0 = min(mr, mc - ir)
                         let rows1 = min(mr, max(0, mc - ir - mr))
                         gemmNarrowTile(cols: nc - ncWide, twoPanels: rows1 > 0, rows0: rows0, rows1: rows1,
-                                       kc: kc, a: UnsafePointer(aPack + ir * kc),
+                                       kc: kc, mr: mr, a: UnsafePointer(aPack + ir * kc),
                                        b: UnsafePointer(bPack + ncWide * kc), bStride: w,
                                        c: c + (ic + ir) * ldc + jc + ncWide, ldc: ldc, addToC: addToC,
                                        scratch: scratch)

@@ -8,7 +8,9 @@
 /// and another `2·F·K·P` for `dx` (skipped when `needsInputGradient` is false), all in `T.gemm`;
 /// im2col/col2im add O(K·P) memory traffic. Patch matrices are built for blocks of at most
 /// `geometry.chunk(batch:)` images (one image for 32×32 maps), so scratch memory is
-/// O(K·P·chunk) whatever the batch; the buffers are kept and reused across calls.
+/// O(K·P·chunk) per thread; a training forward keeps the whole batch's patch matrices for
+/// the backward when they take at most 64 MiB (`ConvScratch.keptLimitBytes`). The blocks go
+/// to `context.productThreads` threads, with results bit-identical to one thread.
 /// A non-integer output size is rejected with a `ShapeError` naming the input and filter shapes.
 public final class Conv2D<T: Real>: Layer {
     public let kind = ConvKind.name
@@ -19,11 +21,15 @@ public final class Conv2D<T: Real>: Layer {
     public let fanIn: Int
     public let geometry: ConvGeometry
     public var needsInputGradient = true
+    /// Its thread budget: the blocks of images of a batch are spread over `productThreads`.
+    public let context: ComputeContext
     private var input: Tensor<T>?
     private let output = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0])
-    private let cols = Tensor<T>(shape: [0]), dcols = Tensor<T>(shape: [0]), tmp = Tensor<T>(shape: [1])
+    private let scratch = ConvScratch<T>()
 
-    public init(inputShape: [Int], filters: Int, height: Int, width: Int, stride: Int, pad: Int) throws {
+    public init(inputShape: [Int], filters: Int, height: Int, width: Int, stride: Int, pad: Int,
+                context: ComputeContext = ComputeContext()) throws {
+        self.context = context
         geometry = try Conv2D.geometry(inputShape: inputShape, filters: filters, height: height, width: width, stride: stride, pad: pad)
         self.inputShape = inputShape
         self.outputShape = [filters, geometry.outHeight, geometry.outWidth]
@@ -68,36 +74,22 @@ public final class Conv2D<T: Real>: Layer {
     public var parameters: [Parameter<T>] { [weight, bias] }
     public var flopsPerSample: Int { Conv2D.flopsPerSample(geometry, inputGradient: needsInputGradient) }
 
-    private func prepareScratch(batch n: Int, withDx: Bool) -> Int {
-        let chunk = geometry.chunk(batch: n)
-        let cc = geometry.colsCount(chunk: chunk)
-        if cols.count < cc { cols.resize([cc]) }
-        if withDx && dcols.count < cc { dcols.resize([cc]) }
-        let tc = max(geometry.tmpCount(chunk: chunk), 1)
-        if tmp.count < tc { tmp.resize([tc]) }
-        return chunk
-    }
-
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         let n = x.rows
         precondition(x.count == n * geometry.inputCount, "conv: input \(x.shape) does not match \(inputShape)")
         input = x
         output.resize([n] + outputShape)
-        let chunk = prepareScratch(batch: n, withDx: false)
-        convForward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, bias: bias.value.data,
-                      cols: cols.data, tmp: tmp.data, y: output.data)
+        convForward(geometry, n: n, x: x.data, weight: weight.value.data, bias: bias.value.data, y: output.data,
+                    scratch: scratch, threads: context.productThreads, keep: mode == .train)
         return output
     }
 
     public func backward(_ dout: Tensor<T>) -> Tensor<T>? {
         guard let x = input else { preconditionFailure("conv: backward before forward") }
-        let n = x.rows
-        let chunk = prepareScratch(batch: n, withDx: needsInputGradient)
         if needsInputGradient { dx.resize(x.shape) }
-        convBackward(geometry, n: n, chunk: chunk, x: x.data, weight: weight.value.data, dout: dout.data,
-                       cols: cols.data, tmp: tmp.data,
-                       dcols: needsInputGradient ? dcols.data : nil, dx: needsInputGradient ? dx.data : nil,
-                       dweight: weight.grad.data, dbias: bias.grad.data)
+        convBackward(geometry, n: x.rows, x: x.data, weight: weight.value.data, dout: dout.data,
+                     dx: needsInputGradient ? dx.data : nil, dweight: weight.grad.data, dbias: bias.grad.data,
+                     scratch: scratch, threads: context.productThreads)
         return needsInputGradient ? dx : nil
     }
 }
@@ -132,16 +124,19 @@ public struct ConvKind: LayerKind {
                           flopsPerSample: Conv2D<Float>.flopsPerSample(g, inputGradient: !input.isFirst))
     }
     /// Output and input gradient per row; the im2col patches (and their gradient, unless
-    /// first) and the GEMM scratch for the images of one chunk.
+    /// first) and the GEMM scratch for the images of one chunk (on one thread), and the
+    /// whole batch's patch matrices when they are kept from forward to backward.
     public func memory(_ input: LayerInput, outputShape: [Int], batch: Int) -> LayerMemory {
         var m = LayerMemory(perRow: outputShape.reduce(1, *) + input.gradientCount)
         guard let g = try? geometry(input) else { return m }
         let chunk = g.chunk(batch: batch)
         m.scratch = g.colsCount(chunk: chunk) * (input.isFirst ? 1 : 2) + g.tmpCount(chunk: chunk)
+        if ConvScratch<Float>.keeps(g, batch: batch) { m.scratch += g.patchSize * g.positions * batch }
         return m
     }
     public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
-        let c = try Conv2D<T>(inputShape: input.shape, filters: filters, height: height, width: width, stride: stride, pad: pad)
+        let c = try Conv2D<T>(inputShape: input.shape, filters: filters, height: height, width: width, stride: stride, pad: pad,
+                              context: builder.context)
         builder.fillWeights(c.weight.value, fanIn: c.fanIn, fanOut: filters * height * width)
         return c
     }

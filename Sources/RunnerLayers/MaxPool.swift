@@ -4,17 +4,22 @@
 /// Backward: each `dout` entry goes to the FIRST maximum of its window in row-major order,
 /// accumulated where windows overlap (the position is recomputed from the saved input, so
 /// no index buffer is kept). Cost per sample: about `C·H'·W'·ph·pw` comparisons each way;
-/// the common 2×2 stride-2 case has a dedicated loop. A non-integer output size is rejected.
+/// the common 2×2 stride-2 case has a dedicated loop. Planes are independent: a large batch
+/// is split over `context.productThreads` threads (the same result). A non-integer output
+/// size is rejected.
 public final class MaxPool<T: Real>: Layer {
     public let kind = MaxPoolKind.name
     public let inputShape: [Int]
     public let outputShape: [Int]
     public let geometry: PoolGeometry
     public var needsInputGradient = true
+    /// Its thread budget: the planes of a batch are spread over `productThreads`.
+    public let context: ComputeContext
     private var input: Tensor<T>?
     private let output = Tensor<T>(shape: [0]), dx = Tensor<T>(shape: [0])
 
-    public init(inputShape: [Int], height: Int, width: Int, stride: Int) throws {
+    public init(inputShape: [Int], height: Int, width: Int, stride: Int, context: ComputeContext = ComputeContext()) throws {
+        self.context = context
         geometry = try MaxPool.geometry(inputShape: inputShape, height: height, width: width, stride: stride)
         self.inputShape = inputShape
         self.outputShape = [inputShape[0], geometry.outHeight, geometry.outWidth]
@@ -53,7 +58,11 @@ public final class MaxPool<T: Real>: Layer {
         precondition(x.count == n * inputShape.reduce(1, *), "maxpool: input \(x.shape) does not match \(inputShape)")
         input = x
         output.resize([n] + outputShape)
-        maxpoolForward(geometry, planes: n * inputShape[0], x: x.data, y: output.data)
+        let (inPlane, outPlane) = (geometry.height * geometry.width, geometry.outHeight * geometry.outWidth)
+        let (xp, yp) = (x.data, output.data)
+        forEachRange(n * inputShape[0], threads: context.productThreads, minimum: (1 << 16) / max(inPlane, 1)) { r in
+            maxpoolForward(geometry, planes: r.count, x: xp + r.lowerBound * inPlane, y: yp + r.lowerBound * outPlane)
+        }
         return output
     }
 
@@ -61,7 +70,12 @@ public final class MaxPool<T: Real>: Layer {
         guard needsInputGradient else { return nil }
         guard let x = input else { preconditionFailure("maxpool: backward before forward") }
         dx.resize(x.shape)
-        maxpoolBackward(geometry, planes: x.rows * inputShape[0], x: x.data, dout: dout.data, dx: dx.data)
+        let (inPlane, outPlane) = (geometry.height * geometry.width, geometry.outHeight * geometry.outWidth)
+        let (xp, gp, dp) = (x.data, dout.data, dx.data)
+        forEachRange(x.rows * inputShape[0], threads: context.productThreads, minimum: (1 << 16) / max(inPlane, 1)) { r in
+            maxpoolBackward(geometry, planes: r.count, x: xp + r.lowerBound * inPlane, dout: gp + r.lowerBound * outPlane,
+                            dx: dp + r.lowerBound * inPlane)
+        }
         return dx
     }
 }
@@ -88,7 +102,7 @@ public struct MaxPoolKind: LayerKind {
         return LayerShape(outputShape: output, flopsPerSample: MaxPool<Float>.flopsPerSample(outputShape: output, g))
     }
     public func makeLayer<T: Real>(_ input: LayerInput, _ builder: inout LayerBuilder) throws -> any Layer<T> {
-        try MaxPool<T>(inputShape: input.shape, height: height, width: width, stride: stride)
+        try MaxPool<T>(inputShape: input.shape, height: height, width: width, stride: stride, context: builder.context)
     }
 }
 

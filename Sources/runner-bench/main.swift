@@ -9,7 +9,9 @@ import RunnerBench
 //   runner-bench                       everything, human-readable
 //   runner-bench sgemm M,N,K[,tA,tB]   one SGEMM shape           (--json for one JSON line)
 //   runner-bench train --hidden 100,100 --batch 100 [--batchnorm] [--dropout P] [--seconds S]
-//   runner-bench conv                  convolution layer throughput
+//   runner-bench train --convnet F,S,H --batch 50 [--threads T]   three-layer convnet steps
+//   runner-bench conv [--threads T]    convolution layer throughput (T threads per layer)
+//   runner-bench conv --shape C,H,W,F,K --batch B [--threads T] [--json]   one conv layer, fwd+bwd
 //   runner-bench check                 only the CPU-targeting check
 //
 // Every mode first checks that SIMD code was compiled for this CPU and refuses to report
@@ -18,13 +20,20 @@ import RunnerBench
 
 let usage = """
     usage: runner-bench [all]                      SGEMM shapes, training steps, convolution
-           runner-bench sgemm M,N,K[,tA,tB] [--seconds S] [--json]
-                                                   one SGEMM shape (tA, tB: 0/1, n/t or false/true)
+           runner-bench sgemm M,N,K[,tA,tB] [--seconds S] [--tile wide|narrow] [--json]
+                                                   one SGEMM shape (tA, tB: 0/1, n/t or false/true); --tile
+                                                   times a register tile other than the target's
            runner-bench train [--hidden H1,H2,…] [--batch B] [--batchnorm] [--dropout P]
                               [--seconds S] [--json]
                                                    training steps of an fc net (default --hidden 100,100
                                                    --batch 100 --dropout 0 --seconds 3)
-           runner-bench conv [--seconds S]         convolution layer throughput
+           runner-bench train --convnet F,S,H [--batch B] [--threads T] [--seconds S] [--json]
+                                                   training steps of the three-layer convnet (F filters
+                                                   S×S, hidden H) on 3×32×32 inputs, T threads per layer
+           runner-bench conv [--seconds S] [--threads T]
+                                                   convolution layer throughput (T threads per layer, default 1)
+           runner-bench conv --shape C,H,W,F,K [--batch B] [--threads T] [--seconds S] [--json]
+                                                   one "same"-padded conv layer C×H×W → F K×K: fwd+bwd ms
            runner-bench check                      only the CPU-targeting check
     --force reports even when the build lacks the CPU-targeting flag; --help shows this.
     """
@@ -111,7 +120,26 @@ func gemmShape(_ spec: String) -> GEMMShape {
     return GEMMShape(m: m, n: n, k: k, transA: ta, transB: tb)
 }
 
-struct TrainSettings { let hidden: [Int]; let batch: Int; let batchnorm: Bool; let dropout: Double; let seconds: Double }
+struct TrainSettings {
+    let hidden: [Int]; let batch: Int; let batchnorm: Bool; let dropout: Double; let seconds: Double
+    /// The three-layer convnet (filters, filter size, hidden) instead of an fc net.
+    var convnet: (filters: Int, size: Int, hidden: Int)? = nil
+    var threads = 1
+}
+
+/// `--threads T`: the layers' thread budget (1 to 256).
+func threadsOption(_ a: inout Arguments) -> Int {
+    guard let t = a.value("--threads") else { return 1 }
+    guard let v = Int(t), v >= 1, v <= 256 else { usageError("--threads must be an integer from 1 to 256, got '\(t)'") }
+    return v
+}
+
+/// A comma-separated list of exactly `names.count` positive integers (each at most `limit`).
+func integers(_ text: String, _ option: String, _ names: [String], limit: Int) -> [Int] {
+    let p = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
+    guard p.count == names.count else { usageError("\(option) needs \(names.joined(separator: ",")), got '\(text)'") }
+    return zip(p, names).map { integer($0, "\(option) \($1)", 1...limit) }
+}
 
 /// The rows and features of the random training data of `train`.
 let trainRows = 4000, trainFeatures = 3072
@@ -128,6 +156,14 @@ func trainSettings(_ a: inout Arguments) -> TrainSettings {
     }
     let secs = seconds(a.value("--seconds"), default: 3)
     let batchnorm = a.flag("--batchnorm")
+    let threads = threadsOption(&a)
+    if let c = a.value("--convnet") {
+        let v = integers(c, "--convnet", ["F", "S", "H"], limit: 4096)
+        guard v[1] % 2 == 1, v[1] <= 31 else { usageError("--convnet filter size must be odd and at most 31, got \(v[1])") }
+        guard batch * v[0] * 1024 <= maxActivations else { usageError("--batch \(batch) with \(v[0]) filters needs too many activations") }
+        return TrainSettings(hidden: [], batch: batch, batchnorm: false, dropout: 0, seconds: secs,
+                             convnet: (v[0], v[1], v[2]), threads: threads)
+    }
     let widths = [trainFeatures] + hidden + [10]
     let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
     guard parameters <= maxParameters else {
@@ -137,7 +173,7 @@ func trainSettings(_ a: inout Arguments) -> TrainSettings {
     guard activations <= maxActivations else {
         usageError("--batch \(batch) with --hidden \(hiddenText) needs \(activations) activations per step; at most \(maxActivations)")
     }
-    return TrainSettings(hidden: hidden, batch: batch, batchnorm: batchnorm, dropout: dropout, seconds: secs)
+    return TrainSettings(hidden: hidden, batch: batch, batchnorm: batchnorm, dropout: dropout, seconds: secs, threads: threads)
 }
 
 // MARK: the command line, checked in full before anything runs
@@ -151,14 +187,24 @@ if mode != "all" || arguments.rest.first == "all" { arguments.rest.removeFirst()
 guard ["all", "check", "sgemm", "train", "conv"].contains(mode) else {
     usageError("unknown mode '\(mode)' (all, check, sgemm, train, conv)")
 }
-if json && !["sgemm", "train"].contains(mode) { usageError("--json applies to sgemm and train only") }
+if json && !["sgemm", "train", "conv"].contains(mode) { usageError("--json applies to sgemm, train and conv only") }
 
 var gemm: GEMMShape?
+var gemmTile: GEMMTiling?
 var trainSet: TrainSettings?
 var modeSeconds = 1.0
+var convThreads = 1
+var convShape: [Int]?
+var convBatch = 50
 switch mode {
 case "sgemm":
     modeSeconds = seconds(arguments.value("--seconds"), default: 1)
+    switch arguments.value("--tile") {
+    case nil: break
+    case "wide": gemmTile = .wide
+    case "narrow": gemmTile = .narrow
+    case let t?: usageError("--tile is wide (12×32) or narrow (6×16), got '\(t)'")
+    }
     guard let i = arguments.rest.firstIndex(where: { !$0.hasPrefix("--") }) else {
         arguments.finish(mode)   // an unknown option is the better message
         usageError("sgemm needs M,N,K[,tA,tB]")
@@ -168,6 +214,16 @@ case "train":
     trainSet = trainSettings(&arguments)
 case "conv":
     modeSeconds = seconds(arguments.value("--seconds"), default: 1)
+    convThreads = threadsOption(&arguments)
+    if let s = arguments.value("--shape") {
+        convShape = integers(s, "--shape", ["C", "H", "W", "F", "K"], limit: 4096)
+        if convShape![4] % 2 == 0 { usageError("--shape K must be odd (\"same\" padding), got \(convShape![4])") }
+    }
+    convBatch = integer(arguments.value("--batch") ?? "50", "--batch", 1...maxBatch)
+    if let s = convShape, convBatch * max(s[0], s[3]) * s[1] * s[2] > maxActivations {
+        usageError("--batch \(convBatch) with --shape \(s.map(String.init).joined(separator: ",")) needs too many activations")
+    }
+    if json && convShape == nil { usageError("--json applies to conv --shape only") }
 default:
     break
 }
@@ -198,10 +254,11 @@ func jsonLine(_ pairs: [(String, Any)]) -> String {
     }.joined(separator: ", ") + "}"
 }
 
-func sgemm(_ s: GEMMShape, seconds: Double) {
-    let r = benchmarkGEMM(shapes: [(s.m, s.n, s.k, s.transA, s.transB)], minSeconds: seconds)[0]
-    if json { say(jsonLine([("shape", r.label), ("gflops", r.gflops), ("simd_ok", simdOK)])) }
-    else { say("sgemm \(r.label): \(String(format: "%.1f", r.gflops)) GFLOP/s") }
+func sgemm(_ s: GEMMShape, seconds: Double, tiling: GEMMTiling?) {
+    let r = benchmarkGEMM(shapes: [(s.m, s.n, s.k, s.transA, s.transB)], minSeconds: seconds, tiling: tiling)[0]
+    let tile = (tiling ?? .forTarget).description
+    if json { say(jsonLine([("shape", r.label), ("gflops", r.gflops), ("tile", tile), ("simd_ok", simdOK)])) }
+    else { say("sgemm \(r.label), tile \(tile): \(String(format: "%.1f", r.gflops)) GFLOP/s") }
 }
 
 /// Solver steps (random minibatch with replacement, forward, backward, Adam update) on
@@ -213,13 +270,19 @@ func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
     let y = (0..<rows).map { _ in Int32(rng.int(below: 10)) }
     let net: Network<Float>
     do {
-        net = try Network<Float>(inputShape: [d], specs: fullyConnectedSpecs(hiddenDims: t.hidden, numClasses: 10, normalization: t.batchnorm ? "batchnorm" : "none", dropout: t.dropout),
-                                 initialization: .scale(5e-2), seed: 1)
+        let context = ComputeContext(productThreads: t.threads)
+        if let c = t.convnet {
+            net = try Network<Float>(inputShape: [3, 32, 32], specs: threeLayerConvnetSpecs(numFilters: c.filters, filterSize: c.size, hiddenDim: c.hidden, numClasses: 10),
+                                     initialization: .scale(1e-2), seed: 1, context: context)
+        } else {
+            net = try Network<Float>(inputShape: [d], specs: fullyConnectedSpecs(hiddenDims: t.hidden, numClasses: 10, normalization: t.batchnorm ? "batchnorm" : "none", dropout: t.dropout),
+                                     initialization: .scale(5e-2), seed: 1, context: context)
+        }
     } catch {
-        fail("cannot build the network fc\(t.hidden): \(error)")
+        fail("cannot build the network: \(error)")
     }
     let opt = Optimizer<Float>(settings: OptimizerSettings(kind: .adam, learningRate: 1e-3), parameters: net.parameters)
-    let xb = Tensor<Float>(shape: [batch, d])
+    let xb = Tensor<Float>(shape: t.convnet == nil ? [batch, d] : [batch, 3, 32, 32])
     var idx = [Int](repeating: 0, count: batch)
     var yb = [Int32](repeating: 0, count: batch)
     func step() {
@@ -241,18 +304,20 @@ func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
     let t0 = DispatchTime.now().uptimeNanoseconds
     var elapsed = 0.0
     repeat { step(); steps += 1; elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 } while elapsed < t.seconds
-    var name = "fc[" + t.hidden.map(String.init).joined(separator: ",") + "]"
+    var name = t.convnet.map { "convnet[\($0.filters) \($0.size)x\($0.size), hidden \($0.hidden)]" }
+        ?? "fc[" + t.hidden.map(String.init).joined(separator: ",") + "]"
     if t.batchnorm { name += "+batchnorm" }
     if t.dropout > 0 { name += "+dropout\(t.dropout)" }
-    name += " batch\(batch)"
+    name += " batch\(batch)" + (t.threads > 1 ? " threads\(t.threads)" : "")
     return (name, Double(steps * batch) / elapsed, steps)
 }
 
 switch mode {
 case "check":
-    say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@)", simd, simdOK ? "compiled for this CPU" : "NOT compiled for this CPU"))
+    say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@); GEMM register tile %@ for a %d-bit target", simd,
+               simdOK ? "compiled for this CPU" : "NOT compiled for this CPU", GEMMTiling.forTarget.description, GEMMTiling.targetVectorBits))
 case "sgemm":
-    if let gemm { sgemm(gemm, seconds: modeSeconds) }
+    if let gemm { sgemm(gemm, seconds: modeSeconds, tiling: gemmTile) }
 case "train":
     if let trainSet {
         let r = train(trainSet)
@@ -260,7 +325,16 @@ case "train":
         else { say("\(r.name): \(String(format: "%.0f", r.sps)) samples/s (\(r.steps) steps)") }
     }
 case "conv":
-    for line in benchmarkConv(minSeconds: modeSeconds) { say(line) }
+    if let s = convShape {
+        guard let r = benchmarkConvLayer(channels: s[0], height: s[1], width: s[2], filters: s[3], size: s[4], batch: convBatch,
+                                         threads: convThreads, minSeconds: modeSeconds)
+        else { usageError("--shape \(s.map(String.init).joined(separator: ",")) is not a valid convolution") }
+        let name = "conv \(s[0])x\(s[1])x\(s[2]) -> \(s[3]) \(s[4])x\(s[4]) batch \(convBatch)"
+        if json { say(jsonLine([("layer", name), ("ms", r.total * 1e3), ("forward_ms", r.forward * 1e3), ("backward_ms", r.backward * 1e3), ("threads", convThreads), ("simd_ok", simdOK)])) }
+        else { say(String(format: "%@, %d thread(s): fwd+bwd %.2f ms (fwd %.2f, bwd %.2f)", name, convThreads, r.total * 1e3, r.forward * 1e3, r.backward * 1e3)) }
+    } else {
+        for line in benchmarkConv(minSeconds: modeSeconds, threads: convThreads) { say(line) }
+    }
 default:   // all
     say(String(format: "SIMD FMA loop: %.1f GFLOP/s (%@)", simd, simdOK ? "compiled for this CPU" : "NOT compiled for this CPU"))
     say("\nSGEMM, one thread (GFLOP/s):")

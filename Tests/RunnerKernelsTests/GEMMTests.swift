@@ -165,6 +165,42 @@ final class GEMMTests: XCTestCase {
         for transA in [false, true] { for transB in [false, true] { deterministic(Double.self, transA: transA, transB: transB) } }
     }
 
+    /// The register tiles of every target (`GEMMTiling.wide`, 12 × 2 vectors, for AVX-512;
+    /// `.narrow`, 6 × 1 vector, for AVX2 and NEON) give the same bits on ragged shapes, all
+    /// transposes, with and without accumulation: a build for any target computes the same
+    /// products. (Both tiles run here whatever this machine is; only their speed differs.)
+    func testTilesAreBitIdentical() {
+        var rng = SeededGenerator(seed: 123)
+        let shapes = Self.shapes + [Shape(m: 203, n: 197, k: 301), Shape(m: 100, n: 3072, k: 100), Shape(m: 64, n: 27, k: 1024)]
+        func check<T: BinaryFloatingPoint>(_: T.Type, _ run: (GEMMTiling, Bool, Bool, Shape, [T], [T], inout [T], Bool) -> Void) {
+            for s in shapes {
+                for transA in [false, true] {
+                    for transB in [false, true] {
+                        for accumulate in [false, true] {
+                            let a: [T] = Self.fill(s.m * s.k, &rng, exact: false)
+                            let b: [T] = Self.fill(s.k * s.n, &rng, exact: false)
+                            let c0: [T] = Self.fill(s.m * s.n, &rng, exact: false)
+                            var wide = c0, narrow = c0
+                            run(.wide, transA, transB, s, a, b, &wide, accumulate)
+                            run(.narrow, transA, transB, s, a, b, &narrow, accumulate)
+                            XCTAssertEqual(wide.map { Double($0).bitPattern }, narrow.map { Double($0).bitPattern },
+                                           "\(T.self) \(s) transA \(transA) transB \(transB) accumulate \(accumulate)")
+                        }
+                    }
+                }
+            }
+        }
+        check(Float.self) { t, ta, tb, s, a, b, c, acc in
+            gemm(tiling: t, transA: ta, transB: tb, m: s.m, n: s.n, k: s.k, a: a, lda: ta ? s.m : s.k, b: b, ldb: tb ? s.k : s.n,
+                 c: &c, ldc: s.n, accumulate: acc)
+        }
+        check(Double.self) { t, ta, tb, s, a, b, c, acc in
+            gemm(tiling: t, transA: ta, transB: tb, m: s.m, n: s.n, k: s.k, a: a, lda: ta ? s.m : s.k, b: b, ldb: tb ? s.k : s.n,
+                 c: &c, ldc: s.n, accumulate: acc)
+        }
+        XCTAssertTrue([GEMMTiling.wide, .narrow].contains(GEMMTiling.forTarget))
+    }
+
     func testParallelMatchesReferenceWithAccumulate() {
         var rng = SeededGenerator(seed: 7)
         let (m, n, k) = (250, 130, 90)

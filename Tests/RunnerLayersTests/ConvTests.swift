@@ -98,6 +98,110 @@ final class ConvTests: XCTestCase {
     func testFastConvMatchesReferenceDouble() { checkFastConv(Double.self, tolerance: 1e-12) }
     func testFastConvMatchesReferenceFloat() { checkFastConv(Float.self, tolerance: 1e-5) }
 
+    /// (N, C, H, W, F, HH, WW, stride, pad) for the threaded kernels: 32×32 maps (one image
+    /// per block, several depth blocks per image), 8×8 maps (16 images per block, a ragged
+    /// last block), pointwise with and without multi-image blocks, stride 2, and batches
+    /// smaller than the thread count.
+    private static let threadedCases: [(Int, Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (5, 3, 32, 32, 8, 3, 3, 1, 1),
+        (37, 4, 8, 8, 6, 3, 3, 1, 1),
+        (3, 2, 9, 11, 5, 5, 3, 2, 2),
+        (4, 6, 32, 32, 5, 1, 1, 1, 0),
+        (21, 6, 6, 6, 5, 1, 1, 1, 0),
+        (1, 3, 7, 7, 4, 3, 3, 1, 1),
+    ]
+
+    /// The exact values as bit patterns (Float → Double is exact, so equal patterns are equal bytes).
+    private func bits<T: Real>(_ t: Tensor<T>) -> [UInt64] { t.array.map { Double($0).bitPattern } }
+
+    /// The threaded kernels against the one-thread kernels, byte for byte: outputs, input
+    /// gradients and the batch sums (dW, db), for 1, 2 and 3 threads, with the patch matrices
+    /// kept from the forward and rebuilt, and with and without dx.
+    private func checkThreadedConv<T: Real>(_: T.Type) {
+        var rng = SeededGenerator(seed: 21)
+        for cs in ConvTests.threadedCases {
+            let g = convGeometry(cs), n = cs.0
+            let x: Tensor<T> = convRandom([n, g.channels, g.height, g.width], &rng)
+            let w: Tensor<T> = convRandom([g.filters, g.channels, g.kernelHeight, g.kernelWidth], &rng)
+            let b: Tensor<T> = convRandom([g.filters], &rng)
+            let dout: Tensor<T> = convRandom([n, g.filters, g.outHeight, g.outWidth], &rng)
+            let chunk = g.chunk(batch: n)
+            let cols = Tensor<T>(shape: [g.colsCount(chunk: chunk)]), dcols = Tensor<T>(shape: [g.colsCount(chunk: chunk)])
+            let tmp = Tensor<T>(shape: [max(1, g.tmpCount(chunk: chunk))])
+            let y1 = Tensor<T>(shape: dout.shape), dx1 = Tensor<T>(shape: x.shape)
+            let dw1 = Tensor<T>(shape: w.shape), db1 = Tensor<T>(shape: b.shape)
+            convForward(g, n: n, chunk: chunk, x: x.data, weight: w.data, bias: b.data, cols: cols.data, tmp: tmp.data, y: y1.data)
+            convBackward(g, n: n, chunk: chunk, x: x.data, weight: w.data, dout: dout.data, cols: cols.data, tmp: tmp.data,
+                         dcols: dcols.data, dx: dx1.data, dweight: dw1.data, dbias: db1.data)
+            for threads in [1, 2, 3] {
+                for keep in [false, true] {
+                    let scratch = ConvScratch<T>()
+                    let y = Tensor<T>(shape: dout.shape), dx = Tensor<T>(shape: x.shape)
+                    let dw = Tensor<T>(shape: w.shape), db = Tensor<T>(shape: b.shape)
+                    y.fill(99); dx.fill(99); dw.fill(99); db.fill(99)
+                    convForward(g, n: n, x: x.data, weight: w.data, bias: b.data, y: y.data, scratch: scratch, threads: threads, keep: keep)
+                    convBackward(g, n: n, x: x.data, weight: w.data, dout: dout.data, dx: dx.data, dweight: dw.data, dbias: db.data,
+                                 scratch: scratch, threads: threads)
+                    let what = "\(T.dtypeName) case \(cs) threads \(threads) keep \(keep)"
+                    XCTAssertEqual(bits(y), bits(y1), "y \(what)")
+                    XCTAssertEqual(bits(dx), bits(dx1), "dx \(what)")
+                    XCTAssertEqual(bits(dw), bits(dw1), "dW \(what)")
+                    XCTAssertEqual(bits(db), bits(db1), "db \(what)")
+                    dw.fill(99); db.fill(99)
+                    convBackward(g, n: n, x: x.data, weight: w.data, dout: dout.data, dx: nil, dweight: dw.data, dbias: db.data,
+                                 scratch: scratch, threads: threads)
+                    XCTAssertEqual(bits(dw), bits(dw1), "dW without dx \(what)")
+                    XCTAssertEqual(bits(db), bits(db1), "db without dx \(what)")
+                }
+            }
+        }
+    }
+
+    func testThreadedConvIsBitIdenticalToOneThreadFloat() { checkThreadedConv(Float.self) }
+    func testThreadedConvIsBitIdenticalToOneThreadDouble() { checkThreadedConv(Double.self) }
+
+    /// A kept patch matrix is used only by the backward of the forward that built it: after a
+    /// test-mode forward on other data, the backward rebuilds the patches of its own input.
+    func testKeptPatchesFollowTheLastForward() throws {
+        var rng = SeededGenerator(seed: 8)
+        let layer = try Conv2D<Float>(inputShape: [3, 8, 8], filters: 4, height: 3, width: 3, stride: 1, pad: 1,
+                                      context: ComputeContext(productThreads: 2))
+        for i in 0..<layer.weight.value.count { layer.weight.value[i] = Float(rng.normal()) }
+        let g = layer.geometry
+        let a: Tensor<Float> = convRandom([6, 3, 8, 8], &rng), other: Tensor<Float> = convRandom([6, 3, 8, 8], &rng)
+        let dout: Tensor<Float> = convRandom([6, 4, 8, 8], &rng)
+        let dwRef = Tensor<Float>(shape: layer.weight.value.shape), dbRef = Tensor<Float>(shape: [4]), dxRef = Tensor<Float>(shape: a.shape)
+        convBackwardReference(g, n: 6, x: other.data, weight: layer.weight.value.data, dout: dout.data, dx: dxRef.data,
+                              dweight: dwRef.data, dbias: dbRef.data)
+        _ = layer.forward(a, mode: .train)
+        _ = layer.forward(other, mode: .test)
+        _ = try XCTUnwrap(layer.backward(dout))
+        XCTAssertLessThan(convScaledError(layer.weight.grad, dwRef), 1e-5)
+    }
+
+    /// Conv and max-pool layers with a thread budget of 2 give the bytes of a budget of 1.
+    func testLayersWithTwoThreadsMatchOneThread() throws {
+        var rng = SeededGenerator(seed: 4)
+        func layers(_ threads: Int) throws -> (Conv2D<Float>, MaxPool<Float>, ReLU<Float>) {
+            let c = ComputeContext(productThreads: threads)
+            return (try Conv2D<Float>(inputShape: [3, 32, 32], filters: 16, height: 3, width: 3, stride: 1, pad: 1, context: c),
+                    try MaxPool<Float>(inputShape: [16, 32, 32], height: 2, width: 2, stride: 2, context: c),
+                    ReLU<Float>(inputShape: [16, 32, 32], context: c))
+        }
+        let one = try layers(1), two = try layers(2)
+        for i in 0..<one.0.weight.value.count { let v = Float(rng.normal()); one.0.weight.value[i] = v; two.0.weight.value[i] = v }
+        for n in [50, 7] {
+            let x: Tensor<Float> = convRandom([n, 3, 32, 32], &rng)
+            let dout: Tensor<Float> = convRandom([n, 16, 16, 16], &rng)
+            func run(_ l: (Conv2D<Float>, MaxPool<Float>, ReLU<Float>)) throws -> [[UInt64]] {
+                let y = l.1.forward(l.2.forward(l.0.forward(x, mode: .train), mode: .train), mode: .train)
+                let dx = try XCTUnwrap(l.0.backward(try XCTUnwrap(l.2.backward(try XCTUnwrap(l.1.backward(dout))))))
+                return [bits(y), bits(dx), bits(l.0.weight.grad), bits(l.0.bias.grad)]
+            }
+            XCTAssertEqual(try run(one), try run(two), "batch \(n)")
+        }
+    }
+
     func testIm2colCol2imAreAdjoint() {
         // <im2col(x), c> = <x, col2im(c)> for random x and c: col2im is the exact transpose.
         var rng = SeededGenerator(seed: 5)

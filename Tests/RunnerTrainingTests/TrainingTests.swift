@@ -54,6 +54,24 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(a.losses, c.losses)
     }
 
+    /// A convnet trained with a thread budget of 2 (convolutions over blocks of images,
+    /// max pooling and relu over planes on two threads) has the losses and accuracies of the
+    /// same net on one thread, bit for bit.
+    func testConvnetHistoryIdenticalOnOneAndTwoThreads() throws {
+        let data = try CIFAR10.load(directory: sampleDir, numTrain: 100, numVal: 100, numTest: 0)
+        func run(threads: Int) throws -> TrainingResult {
+            let net = try Network<Float>(inputShape: data.sampleShape,
+                                         specs: threeLayerConvnetSpecs(numFilters: 8, filterSize: 3, hiddenDim: 20, numClasses: 10),
+                                         initialization: .scale(1e-2), seed: 3, context: ComputeContext(productThreads: threads))
+            let opt = Optimizer<Float>(settings: OptimizerSettings(kind: .adam, learningRate: 1e-3), parameters: net.parameters)
+            return Solver(network: net, optimizer: opt, data: data, settings: TrainingSettings(numEpochs: 2, batchSize: 50), seed: 3).train()
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        XCTAssertEqual(one.losses.map(\.bitPattern), two.losses.map(\.bitPattern))
+        XCTAssertEqual(one.epochs, two.epochs)
+        XCTAssertLessThan(one.losses.last!, one.losses[0])
+    }
+
     /// Arms of a sweep share a seed: a baseline and a batchnorm net start from the same
     /// weights and draw the same minibatches (the solver's minibatch stream depends on the seed only).
     func testArmsShareInitialWeightsAndMinibatches() throws {

@@ -17,4 +17,17 @@ void runner_adam_##S(long n, T *restrict w, const T *restrict dw, T *restrict m,
 RUNNER_DECLARE_OPTIMIZERS(float, f32)
 RUNNER_DECLARE_OPTIMIZERS(double, f64)
 
+/// Width in bits of the widest vector registers the including code is compiled for, as
+/// the compiler sees the target (Swift imports this through its clang importer, which gets
+/// the same target CPU as the Swift code): the GEMM picks its register tile from it.
+static inline int ck_target_vector_bits(void) {
+#if defined(__AVX512F__)
+    return 512;
+#elif defined(__AVX2__) || defined(__AVX__)
+    return 256;
+#else
+    return 128;   /* arm64 NEON, SSE */
+#endif
+}
+
 #endif
