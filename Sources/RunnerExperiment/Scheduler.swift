@@ -26,7 +26,7 @@ public final class DataCache: @unchecked Sendable {
     public init(directoryOverride: String? = nil) { self.directoryOverride = directoryOverride }
 
     public func data(for c: ExperimentConfig) throws -> Dataset {
-        let key = "\(c.dataSource)|\(c.dataDir)|\(c.numTrain ?? -1)|\(c.numVal)|\(c.numTest)"
+        let key = "\(c.dataSource)|\(c.dataRequest.resolvingPaths())"
         lock.lock(); defer { lock.unlock() }
         if let d = cache[key] { return d }
         let d = try c.loadData()
@@ -114,6 +114,11 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
             continue
         }
         todo.append(t)
+    }
+    // The class names in class order (for CSV tables with string labels, the mapping of
+    // names to the class indices every accuracy and prediction uses).
+    if let first = todo.first, let data = try? cache.data(for: first.config) {
+        try folder.write(csv(["class", "name"], data.classNames.enumerated().map { [String($0.offset), $0.element] }), to: "classes.csv")
     }
     let workers = max(1, min(options.jobs, todo.count))
     let context = options.context

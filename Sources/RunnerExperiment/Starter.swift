@@ -8,7 +8,7 @@ public func configReference() -> String {
         if case .section(let fs) = f.type {
             lines.append("\(f.name): \(f.doc)")
             for g in fs {
-                let models = g.models.map { " [model type \($0.joined(separator: ", "))]" } ?? ""
+                let models = g.applicability.isEmpty ? "" : " [\(g.applicability)]"
                 lines.append("  \(f.name).\(g.name) = \(g.defaultValue.compact)  (\(g.type.expectation))\(models)")
                 lines.append("      \(g.doc)")
             }
@@ -41,7 +41,7 @@ public func starterConfig(name: String) -> String {
         switch f.type {
         case .section(let fs):
             var s = "  // \(f.doc)\n  \"\(f.name)\": {\n"
-            let applicable = fs.filter { $0.models == nil || $0.models!.contains("fc") }
+            let applicable = fs.filter { ($0.models == nil || $0.models!.contains("fc")) && ($0.sources == nil || $0.sources!.contains(CIFAR10Source.name)) }
             // Values suggested for a first experiment instead of the default; each is marked.
             let suggested: [String: JSON] = ["optimizer.type": .string(Adam.name), "optimizer.learning_rate": .number(1e-3), "data.num_train": .number(1000)]
             s += applicable.enumerated().map { i, g in
@@ -95,7 +95,7 @@ public func schemaMarkdownTable() -> String {
         switch f.type {
         case .section(let fs):
             for g in fs {
-                let models = g.models.map { " (model type " + $0.joined(separator: ", ") + ")" } ?? ""
+                let models = g.applicability.isEmpty ? "" : " (\(g.applicability))"
                 rows.append("| `\(f.name).\(g.name)` | \(def(g)) | \(expected(g.type)) | \(cell(g.doc))\(models) |")
             }
         case .sweep:
