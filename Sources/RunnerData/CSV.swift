@@ -59,7 +59,8 @@ public struct CSVSource: DataSource {
             let line = 1 + bytes[..<offset].filter { $0 == 10 }.count
             throw DataError.malformed(file: path, position: "line \(line) (byte \(offset))", message: "the file is not UTF-8 text")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { ($0.offset + 1, $0.element.hasSuffix("\r") ? $0.element.dropLast() : $0.element) }
+        // "\r\n" is one Character in Swift: split on every line break.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map { ($0.offset + 1, $0.element) }
         lines.removeAll { $0.1.trimmingCharacters(in: .whitespaces).isEmpty }
         guard let (headerLine, header) = lines.first else { throw DataError.malformed(file: path, position: "line 1", message: "the file is empty; expected a header row naming the columns") }
         guard let columns = fields(header)?.map({ $0.trimmingCharacters(in: .whitespaces) }) else {

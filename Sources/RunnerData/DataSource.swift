@@ -251,7 +251,7 @@ public enum DataSources {
     /// `source.inspect(request)`, remembered per request and per size and modification time
     /// of its files (a sweep of 1,000 trials reads the headers once).
     public static func inspect(_ source: any DataSource.Type, _ request: DataRequest) throws(DataError) -> DataShape {
-        var key = "\(source.name)|\(request.directory)|\(request.label)|\(request.labelColumn)"
+        var key = "\(source.name)|\(request)"
         for (split, f) in request.files.sorted(by: { $0.key < $1.key }) {
             for (part, p) in f.paths.sorted(by: { $0.key < $1.key }) {
                 var st = stat()

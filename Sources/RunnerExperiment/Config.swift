@@ -205,7 +205,7 @@ public struct ExperimentConfig: Sendable {
         let path = modelType == "layers" ? "model.layers" : "model"
         guard let e = error as? ShapeError else { return .shape(path: path, message: "\(error)") }
         if e.message.contains(" classes") { return .shape(path: path, message: e.message) }
-        return .shape(path: path, message: e.message + " (the data \(data.origin) has samples of \(data.shapeText))")
+        return .shape(path: path, message: e.message + "; the data (\(data.origin)) has samples of \(data.shapeText)")
     }
 
     /// Checks, without allocating anything, that the layer shapes fit, that a batch's
