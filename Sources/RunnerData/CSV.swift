@@ -135,18 +135,20 @@ public struct CSVSource: DataSource {
         return (names, labels)
     }
 
-    public static func inspect(_ r: DataRequest) throws -> DataShape {
-        let (train, test, val) = try tables(r)
-        let (names, _) = try classes(train, [test, val].compactMap { $0 })
-        return DataShape(sampleShape: [train.columns.count - 1], numClasses: names.count, classNames: names, trainRows: train.rows,
-                         testRows: test?.rows ?? 0, valRows: val?.rows, bytesPerElement: 4, origin: "csv \(train.file)")
-    }
-
-    public static func read(_ r: DataRequest) throws -> RawData {
+    /// The tables, their labels as class indices and the shape (tables are parsed whole, so
+    /// inspecting one costs a read).
+    static func parsed(_ r: DataRequest) throws -> (train: Table, test: Table?, val: Table?, labels: [[Int32]], shape: DataShape) {
         let (train, test, val) = try tables(r)
         let (names, labels) = try classes(train, [test, val].compactMap { $0 })
         let shape = DataShape(sampleShape: [train.columns.count - 1], numClasses: names.count, classNames: names, trainRows: train.rows,
                               testRows: test?.rows ?? 0, valRows: val?.rows, bytesPerElement: 4, origin: "csv \(train.file)")
+        return (train, test, val, labels, shape)
+    }
+
+    public static func inspect(_ r: DataRequest) throws -> DataShape { try parsed(r).shape }
+
+    public static func read(_ r: DataRequest) throws -> RawData {
+        let (train, test, val, labels, shape) = try parsed(r)
         func rows(_ t: Table, _ l: [Int32]) -> LabeledRows {
             LabeledRows(store: SampleStore(floats: t.features, rowSize: t.columns.count - 1), labels: l)
         }

@@ -89,3 +89,10 @@ func checkFinite(_ store: SampleStore, file: String, position: (Int, Int) -> Str
         }
     }
 }
+
+/// The per-sample shape the model sees for an array of shape (N, …): (N, H, W) images get
+/// one channel (1×H×W); (N, C, H, W) and (N, D) keep their trailing dimensions.
+func inputShape(ofArray dims: [Int]) -> [Int] { dims.count == 3 ? [1, dims[1], dims[2]] : Array(dims.dropFirst()) }
+
+/// "1×8×8"
+func shapeText(_ dims: [Int]) -> String { dims.map(String.init).joined(separator: "×") }

@@ -58,7 +58,7 @@ public struct IDXSource: DataSource {
     static func checkLength(_ h: Header, available: Int, path: String, gzip: Bool) throws {
         let expected = h.offset + h.dims.reduce(1, *) * h.elementBytes
         guard available == expected else {
-            let shape = h.dims.map(String.init).joined(separator: "×")
+            let shape = shapeText(h.dims)
             throw DataError.malformed(file: path, position: "byte \(min(available, expected))",
                                       message: "the header says \(shape) values (\(expected) bytes with the header) but the \(gzip ? "decompressed " : "")file has \(available) bytes\(available < expected ? " (truncated?)" : "")")
         }
@@ -72,8 +72,7 @@ public struct IDXSource: DataSource {
         return bytes[h.offset...].map { Int32($0) }
     }
 
-    /// Sample shape of images with header dims (N, …).
-    static func sampleShape(_ dims: [Int]) -> [Int] { dims.count == 3 ? [1, dims[1], dims[2]] : Array(dims.dropFirst()) }
+    static func sampleShape(_ dims: [Int]) -> [Int] { inputShape(ofArray: dims) }
 
     static func images(_ path: String) throws -> (Header, [UInt8]?) {
         let (h, unzipped) = try open(path, allowed: [0x08, 0x0D], what: "images")
@@ -82,16 +81,17 @@ public struct IDXSource: DataSource {
         return (h, unzipped)
     }
 
-    struct Part { let images: String; let labels: [Int32]; let header: Header; let labelFile: String }
+    /// One split's files: the images' header (and their bytes when gzip-decompressed) and the labels.
+    struct Part { let images: String; let labels: [Int32]; let header: Header; let labelFile: String; let unzipped: [UInt8]? }
 
     static func part(_ f: DataFiles) throws -> Part {
         let imagesPath = f["images"]!, labelsPath = f["labels"]!
-        let (h, _) = try images(imagesPath)
+        let (h, unzipped) = try images(imagesPath)
         let l = try labels(labelsPath)
         guard l.count == h.dims[0] else {
             throw DataError.malformed(file: labelsPath, position: "byte 4", message: "\(l.count) labels but \(imagesPath) holds \(h.dims[0]) images")
         }
-        return Part(images: imagesPath, labels: l, header: h, labelFile: labelsPath)
+        return Part(images: imagesPath, labels: l, header: h, labelFile: labelsPath, unzipped: unzipped)
     }
 
     static func parts(_ r: DataRequest) throws -> (train: Part, test: Part?, val: Part?) {
@@ -99,7 +99,7 @@ public struct IDXSource: DataSource {
         let test = r.numTest == 0 ? nil : try r.files["test"].map(part)
         let val = try r.files["val"].map(part)
         for p in [test, val].compactMap({ $0 }) where sampleShape(p.header.dims) != sampleShape(train.header.dims) {
-            throw DataError.malformed(file: p.images, position: "byte 4", message: "images of shape \(sampleShape(p.header.dims).map(String.init).joined(separator: "×")), but the training images \(train.images) are \(sampleShape(train.header.dims).map(String.init).joined(separator: "×"))")
+            throw DataError.malformed(file: p.images, position: "byte 4", message: "images of shape \(shapeText(sampleShape(p.header.dims))), but the training images \(train.images) are \(shapeText(sampleShape(train.header.dims)))")
         }
         return (train, test, val)
     }
@@ -117,7 +117,7 @@ public struct IDXSource: DataSource {
     /// images converted from big-endian and checked for NaN.
     static func rows(_ p: Part, classes: Int) throws -> LabeledRows {
         try checkLabels(p.labels, classes: classes, file: p.labelFile) { "label \($0) (byte \(8 + $0))" }
-        let (h, unzipped) = try images(p.images)
+        let (h, unzipped) = (p.header, p.unzipped)
         let n = h.dims[0], d = h.dims.dropFirst().reduce(1, *)
         if h.dtype == 0x08, unzipped == nil {
             return LabeledRows(store: try SampleStore(mapping: p.images, offset: h.offset, element: .uint8, rows: n, rowSize: d), labels: p.labels)

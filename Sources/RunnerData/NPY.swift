@@ -172,7 +172,7 @@ public struct NPYSource: DataSource {
         }
     }
 
-    static func sampleShape(_ x: Array) -> [Int] { x.shape.count == 3 ? [1, x.shape[1], x.shape[2]] : Swift.Array(x.shape.dropFirst()) }
+    static func sampleShape(_ x: Array) -> [Int] { inputShape(ofArray: x.shape) }
 
     struct Part { let x: Array; let labels: [Int32] }
     static func parts(_ r: DataRequest) throws -> (train: Part, test: Part?, val: Part?) {
@@ -181,7 +181,7 @@ public struct NPYSource: DataSource {
         let test = r.numTest == 0 ? nil : try r.files["test"].map(part)
         let val = try r.files["val"].map(part)
         for p in [test, val].compactMap({ $0 }) where sampleShape(p.x) != sampleShape(train.x) {
-            throw DataError.malformed(file: p.x.file, position: p.x.name, message: "rows of shape \(sampleShape(p.x).map(String.init).joined(separator: "×")), but the training rows (\(train.x.file)) are \(sampleShape(train.x).map(String.init).joined(separator: "×"))")
+            throw DataError.malformed(file: p.x.file, position: p.x.name, message: "rows of shape \(shapeText(sampleShape(p.x))), but the training rows (\(train.x.file)) are \(shapeText(sampleShape(train.x)))")
         }
         return (train, test, val)
     }
