@@ -45,6 +45,9 @@ public final class SampleStore: @unchecked Sendable {
         floats.withUnsafeBytes { allocated!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 
+    /// Whether the rows are read from a memory-mapped file (per batch, from disk when evicted).
+    public var isMapped: Bool { mapping != nil }
+
     deinit {
         allocated?.deallocate()
         if let m = mapping { munmap(m.address, m.length) }
@@ -126,13 +129,25 @@ public struct Split: Sendable {
         }
     }
 
-    /// Every row, preprocessed, as Float (tests and small data; a training run never makes it).
+    /// Every row, preprocessed, as Float (tests, the library, small data; a training run never
+    /// makes it). Made on first use (count · rowSize conversions) and kept with the split.
     public var x: [Float] {
-        var out = [Float](repeating: 0, count: count * rowSize)
-        let idx = Array(0..<count)
-        idx.withUnsafeBufferPointer { r in out.withUnsafeMutableBufferPointer { gather(rows: r.baseAddress!, count: count, into: $0.baseAddress!) } }
-        return out
+        materialized.lock.withLock {
+            if let v = materialized.values { return v }
+            var out = [Float](repeating: 0, count: count * rowSize)
+            let idx = Array(0..<count)
+            idx.withUnsafeBufferPointer { r in out.withUnsafeMutableBufferPointer { gather(rows: r.baseAddress!, count: count, into: $0.baseAddress!) } }
+            materialized.values = out
+            return out
+        }
     }
+    private let materialized = Materialized()
+}
+
+/// The Float values of a split once `Split.x` has made them.
+final class Materialized: @unchecked Sendable {
+    let lock = NSLock()
+    var values: [Float]?
 }
 
 /// Train, validation and test splits, shared read-only by every trial.

@@ -97,6 +97,8 @@ final class DataSourceTests: XCTestCase {
             XCTAssertEqual(d.train.x, (0..<24).map { Float(10 * ($0 / 6) + $0 % 6) }, "gzip \(gz)")
             XCTAssertEqual(d.val.x, (0..<6).map { Float(40 + $0) })
             XCTAssertEqual(d.test.x, [Float](repeating: 7, count: 12))
+            XCTAssertEqual(d.train.store.isMapped, !gz, "raw byte images are memory-mapped, gzip ones decompressed")
+            XCTAssertEqual(d.train.store.element, .uint8, "images stay bytes")
         }
     }
 
@@ -149,6 +151,7 @@ final class DataSourceTests: XCTestCase {
                     XCTAssertEqual(d.sampleShape, [3], tag); XCTAssertEqual(d.numClasses, 2, tag)
                     XCTAssertEqual(d.train.x, Array(expected[0..<9]), tag); XCTAssertEqual(d.val.x, Array(expected[9..<12]), tag)
                     XCTAssertEqual(d.train.y, [0, 1, 1], tag); XCTAssertEqual(d.test.y, [0, 1], tag)
+                    XCTAssertEqual(d.train.store.isMapped, descr != "<f8", "\(tag): uint8 and float32 arrays are mapped in place, float64 converted")
                 }
             }
         }
