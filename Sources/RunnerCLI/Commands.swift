@@ -11,6 +11,7 @@ public func main(arguments: [String], console: Console = .standard, context: Con
     } catch let e as UsageError {
         console.err("error: \(e.message)"); return 2
     } catch let e as ConfigError {
+        if let d = e.dataError { console.err("data error: \(d)"); return 1 }
         console.err("config error: \(e)"); return 2
     } catch let e as DataError {
         console.err("data error: \(e)"); return 1

@@ -38,7 +38,7 @@ public struct CommandSpec: Sendable {
 
 extension OptionSpec {
     public static let jobs = OptionSpec("--jobs", short: "-j", value: "N", help: "trials in parallel (default: the cores, or SLURM_CPUS_PER_TASK; at most the cores)")
-    public static let data = OptionSpec("--data", value: "DIR", help: "CIFAR-10 folder (binary layout); overrides data.dir")
+    public static let data = OptionSpec("--data", value: "DIR", help: "data folder of cifar10 or cifar100 (binary layout); overrides data.dir")
     public static let fresh = OptionSpec("--fresh", help: "rerun the selected trials, discarding their earlier results")
     public static let shard = OptionSpec("--shard", value: "I/N", help: "run only the trials with index % N == I (then: runner merge)")
     public static let trial = OptionSpec("--trial", value: "INDEX", help: "run exactly one trial")

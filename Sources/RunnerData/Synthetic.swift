@@ -6,16 +6,21 @@ public struct SyntheticSource: DataSource {
     public static let name = "synthetic"
     public static let summary = "synthetic: seeded Gaussian blobs (tests, smoke runs)"
     public static let usesDirectory = false
+    public static let defaultPreprocess = Preprocess.none
     public static let sampleShape = [3, 8, 8]
     public static let numClasses = 10
     /// Rows when `num_train` is not given.
     public static let defaultTrainRows = 1000
-    public static func rowBound(_ r: DataRequest) -> DataRows {
-        DataRows(train: r.numTrain ?? defaultTrainRows, val: r.numVal, test: r.numTest, loadingExtra: 0)
+    public static func inspect(_ r: DataRequest) throws -> DataShape {
+        DataShape(sampleShape: sampleShape, numClasses: numClasses, trainRows: (r.numTrain ?? defaultTrainRows) + r.numVal,
+                  testRows: r.numTest ?? 1000, bytesPerElement: 4, origin: "synthetic")
     }
-    public static func load(_ r: DataRequest) throws -> Dataset {
-        SyntheticData.blobs(seed: 12345, numTrain: r.numTrain ?? defaultTrainRows, numVal: r.numVal, numTest: r.numTest,
-                            classes: numClasses, sampleShape: sampleShape)
+    public static func read(_ r: DataRequest) throws -> RawData {
+        let d = SyntheticData.blobs(seed: 12345, numTrain: r.numTrain ?? defaultTrainRows, numVal: r.numVal, numTest: r.numTest ?? 1000,
+                                    classes: numClasses, sampleShape: sampleShape)
+        // Training rows then validation rows, as the other sources deliver them.
+        let rows = LabeledRows(store: SampleStore(floats: d.train.x + d.val.x, rowSize: d.train.rowSize), labels: d.train.y + d.val.y)
+        return RawData(train: rows, test: LabeledRows(store: d.test.store, labels: d.test.y), shape: try inspect(r))
     }
 }
 

@@ -11,7 +11,17 @@ public struct ExperimentConfig: Sendable {
     public var dataDir: String
     public var numTrain: Int?
     public var numVal: Int
-    public var numTest: Int
+    /// nil: every row of the test data.
+    public var numTest: Int?
+    /// `data.train` / `data.test` / `data.val` as written (relative paths unresolved).
+    public var dataFiles: [String: DataFiles] = [:]
+    public var dataLabel = "fine"
+    public var labelColumn = "label"
+    public var preprocess: Preprocess?
+    /// What the data is (shape, classes, rows), read from its headers when the config was
+    /// resolved; the error (a missing or malformed file) is kept and thrown where the shape
+    /// is needed (`dataShape()`), so commands that never touch the data still work.
+    public var dataShapeResult: Result<DataShape, DataError> = .failure(.missingFile("(not inspected)"))
     public var modelType: String
     public var layers: [LayerSpec]
     public var weightInit: WeightInit
@@ -35,11 +45,22 @@ public struct ExperimentConfig: Sendable {
                 if case .string(let s) = checked { modelType = s }
             }
         }
+        // So do the data section's: they depend on its source.
+        var source = CIFAR10Source.name
+        if let d = json["data"], d != .null {
+            guard case .object = d else { throw .wrongType(path: "data", expected: "an object", found: d.typeName) }
+            if let s = d["source"] {
+                if case .string(let name) = try checkValue(s, type: Schema.data[0].type, path: "data.source", isDefault: false) { source = name }
+            }
+        }
         var resolved = try resolveSection(json, fields: Schema.top.map { f in
-            f.name == "model" ? Field("model", .sweep, .object([]), f.doc) : f
+            f.name == "model" || f.name == "data" ? Field(f.name, .sweep, .object([]), f.doc) : f
         }, path: "")
         let model = try resolveSection(json["model"] ?? .object([]), fields: Schema.model, path: "model", modelType: modelType)
         resolved = resolved.setting(path: ["model"], to: model)
+        let data = try resolveSection(json["data"].flatMap { $0 == .null ? nil : $0 } ?? .object([]), fields: Schema.data, path: "data", dataSource: source)
+        try checkDataFiles(data, source: DataSources.named(source)!)
+        resolved = resolved.setting(path: ["data"], to: data)
         if resolved["name"] == nil {
             do { try Schema.checkName(defaultName, path: "name") } catch {
                 throw .invalidValue(path: "name", message: "is not set and the config file name \(displayString(defaultName)) is not a valid experiment name; add \"name\": \"…\" with 1–100 letters, digits, '.', '_' or '-'")
@@ -67,14 +88,29 @@ public struct ExperimentConfig: Sendable {
         dtype = str(r["dtype"])
         let d = r["data"]!
         dataSource = str(d["source"]); dataDir = str(d["dir"])
-        numTrain = optInt(d["num_train"]); numVal = int(d["num_val"]); numTest = int(d["num_test"])
+        numTrain = optInt(d["num_train"]); numVal = int(d["num_val"]); numTest = optInt(d["num_test"])
+        for key in ["train", "test", "val"] {
+            switch d[key] {
+            case .string(let p)?: dataFiles[key] = DataFiles(single: p)
+            case .object(let parts)?: dataFiles[key] = DataFiles(Dictionary(uniqueKeysWithValues: parts.map { ($0.key, str($0.value)) }))
+            default: break
+            }
+        }
+        if d["label"] != nil { dataLabel = str(d["label"]) }
+        if d["label_column"] != nil { labelColumn = str(d["label_column"]) }
+        preprocess = Preprocess(rawValue: str(d["preprocess"]))
         let m = r["model"]!
         modelType = str(m["type"])
         let initName = str(m["init"])
         weightInit = initName == "kaiming" ? .kaiming : initName == "xavier" ? .xavier : .scale(num(m["weight_scale"]))
         reg = num(m["reg"])
         loss = try decodeChoice(m["loss"], path: "model.loss")
-        let numClasses = 10
+        let request = Self.request(dataDir, numTrain, numVal, numTest, dataFiles, dataLabel, labelColumn, preprocess)
+        let sourceType = DataSources.named(dataSource) ?? CIFAR10Source.self
+        dataShapeResult = Result { () throws(DataError) -> DataShape in try DataSources.inspect(sourceType, request.resolvingPaths()) }
+        // The presets end in the data's class count (10 when the data cannot be read: the
+        // error is reported before these layers are used).
+        let numClasses = (try? dataShapeResult.get())?.numClasses ?? 10
         switch modelType {
         case "fc":
             var dims: [Int] = []
@@ -170,40 +206,59 @@ public struct ExperimentConfig: Sendable {
         }
     }
 
-    /// Per-sample input shape of the data source.
-    public var inputShape: [Int] { dataSourceType.sampleShape }
+    /// What the data is (see `dataShapeResult`); a `.data` error when it cannot be read.
+    public func dataShape() throws(ConfigError) -> DataShape {
+        switch dataShapeResult {
+        case .success(let s): return s
+        case .failure(let e): throw .data(e)
+        }
+    }
+
+    /// Per-sample input shape of the data (CIFAR's 3×32×32 when the data cannot be read).
+    public var inputShape: [Int] { (try? dataShapeResult.get())?.sampleShape ?? CIFAR10.imageShape }
 
     /// The registered reader of `data.source` (validated against `DataSources.names`).
     public var dataSourceType: any DataSource.Type { DataSources.named(dataSource) ?? CIFAR10Source.self }
 
-    /// What this config asks of its data source.
-    public var dataRequest: DataRequest { DataRequest(directory: dataDir, numTrain: numTrain, numVal: numVal, numTest: numTest) }
+    /// What this config asks of its data source (relative paths as written).
+    public var dataRequest: DataRequest { Self.request(dataDir, numTrain, numVal, numTest, dataFiles, dataLabel, labelColumn, preprocess) }
+
+    static func request(_ dir: String, _ numTrain: Int?, _ numVal: Int, _ numTest: Int?, _ files: [String: DataFiles],
+                        _ label: String, _ labelColumn: String, _ preprocess: Preprocess?) -> DataRequest {
+        var r = DataRequest(directory: dir, numTrain: numTrain, numVal: numVal, numTest: numTest)
+        r.files = files; r.label = label; r.labelColumn = labelColumn; r.preprocess = preprocess
+        return r
+    }
 
     /// Builds the network with weights drawn from `seed`, after checking its shapes without
     /// allocating anything (`networkShapes`).
     public func makeNetwork<T: Real>(_: T.Type, seed: UInt64, context: ComputeContext = ComputeContext()) throws(ConfigError) -> Network<T> {
         _ = try networkShapes()
         do { return try Network<T>(inputShape: inputShape, specs: layers, loss: loss, reg: reg, initialization: weightInit, seed: seed, context: context) }
-        catch { throw shapeError(error) }
+        catch { throw shapeError(error, try dataShape()) }
     }
 
     /// The network's layer shapes, parameter count and flops, inferred without building it
-    /// (`inferShapes`): a `.shape` error when the layers do not fit or do not end in 10 class scores.
+    /// (`inferShapes`) for the data's sample shape: a `.shape` error naming the model and the
+    /// data when the layers do not fit the samples or do not end in the data's class count.
     public func networkShapes() throws(ConfigError) -> NetworkShapes {
+        let data = try dataShape()
         do {
-            let shapes = try inferShapes(inputShape: inputShape, specs: layers)
-            guard shapes.numClasses == 10 else {
-                throw ShapeError("the last layer gives \(shapes.numClasses) scores but the data has 10 classes")
+            let shapes = try inferShapes(inputShape: data.sampleShape, specs: layers)
+            guard shapes.numClasses == data.numClasses else {
+                throw ShapeError("the last layer gives \(shapes.numClasses) scores but the data (\(data.origin)) has \(data.numClasses) classes")
             }
             return shapes
         } catch {
-            throw shapeError(error)
+            throw shapeError(error, data)
         }
     }
 
-    private func shapeError(_ error: any Error) -> ConfigError {
-        guard let e = error as? ShapeError else { return .shape(path: "model", message: "\(error)") }
-        return .shape(path: modelType == "layers" ? "model.layers" : "model", message: e.message)
+    private func shapeError(_ error: any Error, _ data: DataShape) -> ConfigError {
+        let path = modelType == "layers" ? "model.layers" : "model"
+        guard let e = error as? ShapeError else { return .shape(path: path, message: "\(error)") }
+        if e.message.contains(" classes") { return .shape(path: path, message: e.message) }
+        return .shape(path: path, message: e.message + "; the data (\(data.origin)) has samples of \(data.shapeText)")
     }
 
     /// Checks, without allocating anything, that the layer shapes fit, that a batch's
@@ -217,11 +272,46 @@ public struct ExperimentConfig: Sendable {
         try checkMemory(shapes, limit: memoryLimit)
     }
 
-    /// Loads (or synthesises) the data this config asks for.
+    /// Loads (or synthesises) the data this config asks for; relative paths resolve
+    /// against the working directory.
     public func loadData(directoryOverride: String? = nil) throws -> Dataset {
         var request = dataRequest
         if let directoryOverride { request.directory = directoryOverride }
-        return try dataSourceType.load(request)
+        return try DataSources.load(dataSourceType, request.resolvingPaths())
+    }
+}
+
+/// Checks `data.train` / `data.test` / `data.val` against the form `source` reads (see
+/// `DataFileForm`): the parts it needs, no others; `train` always, `test` unless num_test is 0.
+func checkDataFiles(_ data: JSON, source: any DataSource.Type) throws(ConfigError) {
+    guard let form = source.fileForm else { return }
+    for key in ["train", "test", "val"] {
+        let path = "data.\(key)"
+        guard let v = data[key], v != .null else {
+            if key == "train" || (key == "test" && data["num_test"] != .number(0)) {
+                throw .invalidValue(path: path, message: "\(source.name) needs data.\(key)" + (key == "test" ? " (or num_test: 0 to run without a test split)" : "") + ": " + form.example(key))
+            }
+            continue
+        }
+        switch (form, v) {
+        case (.single, .string), (.singleOrParts, .string): continue
+        case (.parts(let keys), .object(let parts)), (.singleOrParts(let keys), .object(let parts)):
+            for (k, _) in parts where !keys.contains(k) { throw .unknownKey(path: path, key: k, suggestion: nearest(k, in: keys)) }
+            for k in keys where !parts.contains(where: { $0.key == k }) { throw .invalidValue(path: path, message: "needs \"\(k)\": " + form.example(key)) }
+        default:
+            throw .wrongType(path: path, expected: form.example(key), found: v.typeName)
+        }
+    }
+}
+
+extension DataFileForm {
+    /// How a split's files are written, e.g. `{"images": "train-images.idx", "labels": …}`.
+    func example(_ split: String) -> String {
+        switch self {
+        case .single: return "a path such as \"\(split).csv\""
+        case .parts(let keys): return "an object {" + keys.map { "\"\($0)\": PATH" }.joined(separator: ", ") + "}"
+        case .singleOrParts(let keys): return "a path such as \"\(split).npz\" or an object {" + keys.map { "\"\($0)\": PATH" }.joined(separator: ", ") + "}"
+        }
     }
 }
 

@@ -7,6 +7,9 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
     case wrongType(path: String, expected: String, found: String)
     case invalidValue(path: String, message: String)
     case shape(path: String, message: String)
+    /// The data the config names cannot be read (a missing or malformed file): reported as
+    /// a data error, exit code 1.
+    case data(DataError)
     /// A problem inside one expanded sweep trial.
     case inTrial(index: Int, arm: String?, underlying: ConfigErrorBox)
 
@@ -20,8 +23,20 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .wrongType(p, e, f): return "\(p): expected \(e), found \(f)"
         case let .invalidValue(p, m): return "\(p): \(m)"
         case let .shape(p, m): return "\(p): layer shapes do not fit: \(m)"
+        case let .data(e): return e.description
         case let .inTrial(i, arm, e):
             return "sweep trial \(i)" + (arm.map { " (arm \($0))" } ?? "") + ": \(e.error.description)"
+        }
+    }
+}
+
+extension ConfigError {
+    /// The data error inside (possibly within a sweep trial), if that is what this is.
+    public var dataError: DataError? {
+        switch self {
+        case .data(let e): return e
+        case .inTrial(_, _, let box): return box.error.dataError
+        default: return nil
         }
     }
 }

@@ -19,10 +19,12 @@ import Foundation
 ///   file; `out`/`in` = output/input elements per row, the input gradient `in` not kept by
 ///   the first layer): e.g. affine out + in (+ out when it applies the relu after it), relu
 ///   out + in, batchnorm 2·out + in (output, x̂, dx), dropout 2·out + in when p > 0;
-/// - data: train + val + test rows × (input size × 4 bytes of Float + a 4-byte label),
-///   whatever the dtype, plus 8 bytes per training row for the Solver's permutation; for
-///   cifar10 also the raw records read while loading (the training files hold at most
-///   50,000 rows, the test file 10,000, so the rows are capped there);
+/// - data: the stored rows as the source keeps them (`DataShape.bytesPerElement`: 1 byte
+///   per pixel for images, 4 for float data, whatever the dtype): every row of the training
+///   source (the validation rows and the rows beyond num_train included), of `data.val` and
+///   the test rows, plus a 4-byte label per split row, 8 bytes per training row for the
+///   Solver's permutation and the source's read buffer while loading (memory-mapped files
+///   count too: their pages are resident once read);
 /// - loss history: 16 bytes per iteration kept by the Solver (loss and learning rate), and
 ///   ~270 more while loss.csv and record.json are formatted when the trial is written
 ///   (measured: 255 B per iteration before the learning-rate column; the column and its
@@ -58,9 +60,10 @@ public struct MemoryEstimate: Equatable, Sendable {
 }
 
 extension ExperimentConfig {
-    /// Rows the data source will hold (upper bounds for sources whose files are read later).
+    /// Rows of each split, from the data's row counts (`DataShape`) and the config.
     public var dataRows: (train: Int, val: Int, test: Int) {
-        let b = dataSourceType.rowBound(dataRequest)
+        guard let s = try? dataShapeResult.get() else { return (numTrain ?? 0, numVal, numTest ?? 0) }
+        let b = DataRows(s, dataRequest)
         return (b.train, b.val, b.test)
     }
 
@@ -88,10 +91,11 @@ extension ExperimentConfig {
         // + the gathered input batch and dscores; labels, predictions and indices (4 + 4 + 8 bytes a row).
         m.activations = (Double(n) * (perRow + inputSize + Double(shapes.numClasses)) + scratch) * e + 16 * Double(n)
         let rows = dataRows
-        let total = Double(rows.train) + Double(rows.val) + Double(rows.test)
-        m.data = total * (inputSize * 4 + 4) + 8 * Double(rows.train)
-        // Raw records a source holds while loading (cifar10: every training record and the test rows, pixel bytes and a label).
-        m.data += Double(dataSourceType.rowBound(dataRequest).loadingExtra) * (inputSize + 4)
+        let labels = Double(rows.train) + Double(rows.val) + Double(rows.test)
+        if let s = try? dataShapeResult.get() {
+            let stored = Double(s.trainRows) + Double(s.valRows ?? 0) + Double(rows.test)
+            m.data = stored * inputSize * Double(s.bytesPerElement) + labels * 4 + 8 * Double(rows.train) + Double(s.loadingBytes)
+        }
         let iterations = Double(training.numEpochs) * Double(training.iterationsPerEpoch(numTrain: rows.train))
         m.history = iterations * 288
         return m
@@ -111,7 +115,7 @@ extension ExperimentConfig {
 
     /// Everything `checkShapes` reads: trials with the same key pass or fail together.
     public var shapeCheckKey: String {
-        "\(dataSource)|\(numTrain ?? -1)|\(numVal)|\(numTest)|\(dtype)|\(layers)|\(optimizer.kind)|"
+        "\(dataSource)|\(dataRequest)|\(dtype)|\(layers)|\(optimizer.kind)|"
             + "\(training.batchSize)|\(training.evalBatchSize)|\(training.numEpochs)"
     }
 }

@@ -9,16 +9,18 @@ public struct TrialCost: Sendable {
     public let memory: MemoryEstimate
 }
 
-/// Work and memory of one trial, from the inferred shapes (no network is built).
+/// Work and memory of one trial, from the inferred shapes (no network is built) and the
+/// data's sample shape and row counts (read from its headers).
 public func estimateCost(_ t: TrialPlan) throws(ConfigError) -> TrialCost {
     let c = t.config
     let shapes = try c.networkShapes()
-    let numTrain = c.dataRows.train
+    let rows = c.dataRows
+    let numTrain = rows.train
     let iters = Double(c.training.numEpochs) * Double(c.training.iterationsPerEpoch(numTrain: numTrain))
     let perSample = Double(shapes.flopsPerSample)
     let train = iters * Double(c.training.batchSize) * perSample
-    let checks = Double(c.training.numEpochs + 1) * Double(min(c.training.trainAccuracySamples, numTrain) + c.numVal) * perSample / 3
-    return TrialCost(parameters: shapes.parameterCount, flops: train + checks + Double(c.numTest) * perSample / 3,
+    let checks = Double(c.training.numEpochs + 1) * Double(min(c.training.trainAccuracySamples, numTrain) + rows.val) * perSample / 3
+    return TrialCost(parameters: shapes.parameterCount, flops: train + checks + Double(rows.test) * perSample / 3,
                      memory: c.memoryEstimate(shapes))
 }
 

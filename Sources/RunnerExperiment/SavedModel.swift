@@ -4,9 +4,10 @@ import Foundation
 ///
 /// - `model.safetensors`: every parameter (`W1`, `b1`, `gamma1`, `beta1`, …, as
 ///   `Network.namedParameters`), every buffer under its own name (`running_mean1`,
-///   `running_var1`), in the trial's dtype (F32 or F64), and the input preprocessing
-///   `preprocess.mean` (F32, the input shape: the training mean image subtracted from raw
-///   pixels) when the data source has one;
+///   `running_var1`), in the trial's dtype (F32 or F64), and the input preprocessing fitted
+///   on the training split: `preprocess.mean` (F32, the input shape: subtracted from each raw
+///   row, e.g. the mean image) and `preprocess.scale` (F32: then multiplied, `standardize`
+///   and `scale`), each when the data's preprocessing has it;
 /// - `model.json`: what rebuilds the network without the sweep: input shape, class names,
 ///   dtype, the layer list (type, shapes and the tensors of each layer) and the trial's full
 ///   config (`config`: the same as its config.json; its `model` section is the recipe).
@@ -15,6 +16,8 @@ public struct SavedModel: Sendable {
     public static let descriptionFile = "model.json"
     /// The input preprocessing tensor: the value subtracted from each raw input feature.
     public static let meanTensor = "preprocess.mean"
+    /// The input preprocessing tensor: the factor each shifted raw input feature is multiplied by.
+    public static let scaleTensor = "preprocess.scale"
     public static let format = "runner model 1"
 
     public var tensors: [SafeTensor]
@@ -24,8 +27,11 @@ public struct SavedModel: Sendable {
     public init<T: Real>(network: Network<T>, trial: TrialPlan, data: Dataset) {
         let named = network.namedTensors
         tensors = named.map { SafeTensor(name: $0.name, shape: $0.tensor.shape, values: $0.tensor.array) }
-        let mean = data.inputMean.flatMap { $0.count == network.inputShape.reduce(1, *) ? $0 : nil }
+        let d = network.inputShape.reduce(1, *)
+        let mean = data.train.transform.shift.flatMap { $0.count == d ? $0 : nil }
+        let scale = data.train.transform.scale.flatMap { $0.count == d ? $0 : nil }
         if let mean { tensors.append(SafeTensor(name: SavedModel.meanTensor, shape: network.inputShape, values: mean)) }
+        if let scale { tensors.append(SafeTensor(name: SavedModel.scaleTensor, shape: network.inputShape, values: scale)) }
         // One entry per spec of the layer list, with the tensors of the layer built for it
         // (a relu fused into the affine before it has none).
         var layers: [JSON] = []
@@ -53,6 +59,7 @@ public struct SavedModel: Sendable {
             ("input_shape", intArray(network.inputShape)),
             ("classes", .array(classes.map { .string($0) })),
             ("input_mean", mean == nil ? .null : .string(SavedModel.meanTensor)),
+            ("input_scale", scale == nil ? .null : .string(SavedModel.scaleTensor)),
             ("parameters", .array(named.filter { !$0.isBuffer }.map { .string($0.name) })),
             ("buffers", .array(named.filter(\.isBuffer).map { .string($0.name) })),
             ("layers", .array(layers)),
@@ -87,6 +94,8 @@ public final class LoadedModel: @unchecked Sendable {
     public let classNames: [String]
     /// Subtracted from each raw input row (`preprocess.mean`), when the model has it.
     public let inputMean: [Float]?
+    /// Then multiplied with it (`preprocess.scale`), when the model has it.
+    public let inputScale: [Float]?
     /// The trial's config (from model.json): data section, eval batch size.
     public let config: ExperimentConfig
     private let run: @Sendable ([Float], Int, Bool) -> (predicted: [Int32], probabilities: [Double])
@@ -135,13 +144,14 @@ public final class LoadedModel: @unchecked Sendable {
         let (tensors, _) = try SafeTensors.read(path(SavedModel.weightsFile), shownAs: display(SavedModel.weightsFile))
         let weightsFile = display(SavedModel.weightsFile)
         var byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var mean: [Float]? = nil
-        if let m = byName.removeValue(forKey: SavedModel.meanTensor) {
+        func preprocessing(_ name: String) throws -> [Float]? {
+            guard let m = byName.removeValue(forKey: name) else { return nil }
             guard m.shape == shape, m.dtype == .F32 else {
-                throw ModelError(file: weightsFile, "\(SavedModel.meanTensor) must be F32 of the input shape \(shape), got \(m.dtype.rawValue) \(m.shape)")
+                throw ModelError(file: weightsFile, "\(name) must be F32 of the input shape \(shape), got \(m.dtype.rawValue) \(m.shape)")
             }
-            mean = m.values(as: Float.self)
+            return m.values(as: Float.self)
         }
+        let mean = try preprocessing(SavedModel.meanTensor), scale = try preprocessing(SavedModel.scaleTensor)
         let expected = SafeTensorDType(configName: dtype)
         let specs = config.layers, loss = config.loss, classCount = classNames.count, batch = config.training.evalBatchSize
 
@@ -163,7 +173,7 @@ public final class LoadedModel: @unchecked Sendable {
             return { x, rows, probabilities in classifyRows(net, x: x, rows: rows, batch: batch, probabilities: probabilities) }
         }
         run = dtype == "float64" ? try build(Double.self) : try build(Float.self)
-        self.dtype = dtype; self.inputShape = shape; self.classNames = classNames; self.inputMean = mean; self.config = config
+        self.dtype = dtype; self.inputShape = shape; self.classNames = classNames; self.inputMean = mean; self.inputScale = scale; self.config = config
     }
 
     /// Predicted classes (and softmax probabilities, `rows × classes`, when asked) of `rows`
@@ -177,13 +187,13 @@ public final class LoadedModel: @unchecked Sendable {
         ConfusionMatrix(labels: split.y, predicted: classify(split.x, rows: split.count).predicted, classes: classNames.count)
     }
 
-    /// Raw input rows (e.g. pixel bytes) made into model inputs: minus `inputMean` when the
-    /// model has one, as they were in training.
+    /// Raw input rows (e.g. pixel bytes) made into model inputs as they were in training:
+    /// minus `inputMean`, times `inputScale`, each when the model has it.
     public func prepare(raw: [UInt8], rows: Int) -> [Float] {
         let d = inputShape.reduce(1, *)
         var x = [Float](repeating: 0, count: rows * d)
         for r in 0..<rows {
-            for j in 0..<d { x[r * d + j] = Float(raw[r * d + j]) - (inputMean?[j] ?? 0) }
+            for j in 0..<d { x[r * d + j] = (Float(raw[r * d + j]) - (inputMean?[j] ?? 0)) * (inputScale?[j] ?? 1) }
         }
         return x
     }

@@ -26,7 +26,7 @@ public final class DataCache: @unchecked Sendable {
     public init(directoryOverride: String? = nil) { self.directoryOverride = directoryOverride }
 
     public func data(for c: ExperimentConfig) throws -> Dataset {
-        let key = "\(c.dataSource)|\(c.dataDir)|\(c.numTrain ?? -1)|\(c.numVal)|\(c.numTest)"
+        let key = "\(c.dataSource)|\(c.dataRequest.resolvingPaths())"
         lock.lock(); defer { lock.unlock() }
         if let d = cache[key] { return d }
         let d = try c.loadData()
@@ -166,6 +166,12 @@ public func runExperiment(_ plan: ExperimentPlan, options: RunOptions, cache: Da
         // Folders of this experiment run with another config: the runner's files in them go.
         for d in report.staleTrialDirs { try folder.removeRunnerFiles(TrialFiles.runnerFiles, in: "trials/" + d) }
         report.staleTrialDirs = staleTrialFolders(plan, folder: folder)
+    }
+    // The class names in class order (for CSV tables with string labels, the mapping of
+    // names to the class indices every accuracy and prediction uses).
+    if !folder.exists("classes.csv"), let first = plan.trials.first(where: { options.selection.contains($0.index) }),
+       let data = try? cache.data(for: first.config) {
+        try folder.write(csv(["class", "name"], data.classNames.enumerated().map { [String($0.offset), $0.element] }), to: "classes.csv")
     }
     let dirs = TrialDirectories(plan, folder: folder)
     let run = TrialRunner(folder: folder, dirs: dirs, options: options, cache: cache, started: started, onEvent: onEvent)

@@ -22,7 +22,11 @@ public indirect enum FieldType: Sendable {
     case path
     /// The sweep point a trial config records: `{"dotted.path": value, …}` (see `Sweep`).
     case sweepPoint
+    /// The files of a data split: a path, or an object of named paths (see `DataFileForm`).
+    case dataFiles
     case choice([String])
+    /// One of the choices, or null ("the default of the context").
+    case optionalChoice([String])
     case bool
     case intList(min: Int)
     case layerList
@@ -40,7 +44,9 @@ public indirect enum FieldType: Sendable {
         case .name: "a name of letters, digits, '.', '_' and '-'"
         case .path: "a path"
         case .sweepPoint: "an object of \"path\": value"
+        case .dataFiles: "a path or an object of paths"
         case .choice(let cs): "one of " + cs.map { "\"\($0)\"" }.joined(separator: ", ")
+        case .optionalChoice(let cs): "one of " + cs.map { "\"\($0)\"" }.joined(separator: ", ") + " or null"
         case .bool: "true or false"
         case .intList(let m): m == 1 ? "a list of positive integers" : "a list of integers"
         case .layerList: "a list of layer objects"
@@ -57,9 +63,18 @@ public struct Field: Sendable {
     public let doc: String
     /// Model types the field applies to (nil: always).
     public let models: [String]?
+    /// Data sources the field applies to (nil: always).
+    public let sources: [String]?
 
-    public init(_ name: String, _ type: FieldType, _ defaultValue: JSON, _ doc: String, models: [String]? = nil) {
-        self.name = name; self.type = type; self.defaultValue = defaultValue; self.doc = doc; self.models = models
+    public init(_ name: String, _ type: FieldType, _ defaultValue: JSON, _ doc: String, models: [String]? = nil, sources: [String]? = nil) {
+        self.name = name; self.type = type; self.defaultValue = defaultValue; self.doc = doc; self.models = models; self.sources = sources
+    }
+
+    /// "(model type fc)", "(data.source idx, npy, csv)" or "".
+    public var applicability: String {
+        if let models { return "model type " + models.joined(separator: ", ") }
+        if let sources { return "data.source " + sources.joined(separator: ", ") }
+        return ""
     }
 }
 
@@ -71,12 +86,22 @@ public enum Schema {
     /// The update rules: the optimizer's own cases, in its order.
     public static let optimizerTypes = OptimizerKind.allCases.map(\.rawValue)
 
+    /// Sources that read files named in `data.train` / `data.test` / `data.val`.
+    public static let fileSources = DataSources.all.filter { $0.fileForm != nil }.map { $0.name }
+    static func sourcesReading(_ option: String) -> [String] { DataSources.all.filter { $0.options.contains(option) }.map { $0.name } }
+
     public static let data: [Field] = [
         Field("source", .choice(DataSources.names), .string(CIFAR10Source.name), DataSources.all.map { $0.summary }.joined(separator: "; ")),
-        Field("dir", .path, .string("data/cifar10-sample"), "folder with data_batch_*.bin and test_batch.bin (relative to the working directory); --data overrides it"),
+        Field("dir", .path, .string("data/cifar10-sample"), "folder of cifar10 (data_batch_*.bin, test_batch.bin) or cifar100 (train.bin, test.bin); --data overrides it"),
+        Field("train", .dataFiles, .null, "training file(s): csv: \"train.csv\"; npy: \"train.npz\" or {\"X\": PATH, \"y\": PATH}; idx: {\"images\": PATH, \"labels\": PATH}", sources: fileSources),
+        Field("test", .dataFiles, .null, "test file(s), written as data.train; needed unless num_test is 0", sources: fileSources),
+        Field("val", .dataFiles, .null, "validation file(s), written as data.train (null: the last num_val training rows)", sources: fileSources),
+        Field("label", .choice(["fine", "coarse"]), .string("fine"), "CIFAR-100 labels: fine (100 classes) or coarse (20)", sources: sourcesReading("label")),
+        Field("label_column", .string, .string("label"), "the CSV column holding the class (integers 0, 1, … or names)", sources: sourcesReading("label_column")),
+        Field("preprocess", .optionalChoice(Preprocess.allCases.map(\.rawValue)), .null, "fitted on the training split: subtract_mean (mean image), standardize (per channel / feature), scale (to [0, 1]), none; null: the source's default (" + DataSources.all.map { "\($0.name) \($0.defaultPreprocess.rawValue)" }.joined(separator: ", ") + ")"),
         Field("num_train", .optionalInt(min: 1), .null, "training rows to use, taken from the start of the training split (null: all)"),
-        Field("num_val", .int(min: 1), .number(1000), "validation rows: the last rows of the available training data"),
-        Field("num_test", .int(min: 0), .number(1000), "test rows (the first rows of test_batch.bin); 0 skips the test accuracy"),
+        Field("num_val", .int(min: 1), .number(1000), "validation rows: the last rows of the training data (or the first rows of data.val)"),
+        Field("num_test", .optionalInt(min: 0), .number(1000), "test rows (the first rows of the test data); 0 skips the test accuracy; null: all"),
         Field("augment", .section(augment), sectionDefault(augment), "random changes to each training minibatch (images only), drawn from the trial's seed and the epoch: the arms of a sweep point see the same ones"),
     ]
 
@@ -160,7 +185,7 @@ public enum Schema {
         Field("description", .text, .string(""), "free text, shown by plan"),
         Field("seed", .int(min: 0), .number(0), "experiment seed; each trial's generators derive from it and the trial's sweep point"),
         Field("dtype", .choice(["float32", "float64"]), .string("float32"), "element type for training"),
-        Field("data", .section(data), .object([]), "where the images come from"),
+        Field("data", .section(data), .object([]), "where the samples come from (paths relative to the working directory)"),
         Field("model", .section(model), .object([]), "the network"),
         Field("optimizer", .section(optimizer), .object([]), "the update rule"),
         Field("training", .section(training), .object([]), "the training loop"),
@@ -220,15 +245,20 @@ public enum Schema {
 
 /// Checks `json` against `fields` and returns it with every applicable default filled in,
 /// keys in schema order. `//` keys (notes) are accepted anywhere and dropped.
-func resolveSection(_ json: JSON, fields: [Field], path: String, modelType: String? = nil) throws(ConfigError) -> JSON {
+func resolveSection(_ json: JSON, fields: [Field], path: String, modelType: String? = nil, dataSource: String? = nil) throws(ConfigError) -> JSON {
     guard case .object(let pairs) = json else {
         throw .wrongType(path: path.isEmpty ? "config" : path, expected: "an object", found: json.typeName)
     }
-    let applicable = fields.filter { f in f.models.map { m in modelType.map { m.contains($0) } ?? true } ?? true }
+    let applicable = fields.filter { f in
+        (f.models.map { m in modelType.map { m.contains($0) } ?? true } ?? true) && (f.sources.map { s in dataSource.map { s.contains($0) } ?? true } ?? true)
+    }
     for (k, _) in pairs where k != "//" && !applicable.contains(where: { $0.name == k }) {
         if let f = fields.first(where: { $0.name == k }), let models = f.models {
             let section = path.split(separator: ".").last.map(String.init) ?? path
             throw .invalidValue(path: join(path, k), message: "applies to \(section) type \(models.map { "\"\($0)\"" }.joined(separator: " or ")), not \"\(modelType ?? "")\"")
+        }
+        if let f = fields.first(where: { $0.name == k }), let sources = f.sources {
+            throw .invalidValue(path: join(path, k), message: "applies to data.source \(sources.map { "\"\($0)\"" }.joined(separator: " or ")), not \"\(dataSource ?? "")\"")
         }
         throw .unknownKey(path: path, key: k, suggestion: nearest(k, in: applicable.map(\.name)))
     }
@@ -297,12 +327,21 @@ func checkValue(_ v: JSON, type: FieldType, path: String, isDefault: Bool) throw
         return v
     case .path:
         guard case .string(let s) = v else { throw wrong() }
-        guard !s.isEmpty else { throw .invalidValue(path: path, message: "is empty; give a folder") }
+        guard !s.isEmpty else { throw .invalidValue(path: path, message: "is empty; give a \(path.hasSuffix("dir") ? "folder" : "path")") }
         try checkNoControls(s, path: path, allowing: [])
         return v
     case .sweepPoint:
         guard case .object = v else { throw wrong() }
         return v
+    case .dataFiles:
+        if case .null = v { return v }
+        if case .string = v { return try checkValue(v, type: .path, path: path, isDefault: false) }
+        guard case .object(let parts) = v, !parts.isEmpty else { throw wrong() }
+        for (k, p) in parts where k != "//" { _ = try checkValue(p, type: .path, path: join(path, k), isDefault: false) }
+        return .object(parts.filter { $0.key != "//" })
+    case .optionalChoice(let cs):
+        if case .null = v { return v }
+        return try checkValue(v, type: .choice(cs), path: path, isDefault: isDefault)
     case .choice(let cs):
         guard case .string(let s) = v else { throw wrong() }
         guard cs.contains(s) else {

@@ -14,7 +14,7 @@ public func configReference() -> String {
                         add(inner, "\(prefix).\(g.name)", indent + "  ")
                         continue
                     }
-                    let models = g.models.map { " [\(prefix.split(separator: ".").last ?? "") type \($0.joined(separator: ", "))]" } ?? ""
+                    let models = g.models.map { " [\(prefix.split(separator: ".").last ?? "") type \($0.joined(separator: ", "))]" } ?? (g.sources.map { " [data.source \($0.joined(separator: ", "))]" } ?? "")
                     lines.append("\(indent)\(prefix).\(g.name) = \(g.defaultValue.compact)  (\(g.type.expectation))\(models)")
                     lines.append("\(indent)    \(g.doc)")
                 }
@@ -50,7 +50,7 @@ public func starterConfig(name: String) -> String {
         switch f.type {
         case .section(let fs):
             var s = "  // \(f.doc)\n  \"\(f.name)\": {\n"
-            let applicable = fs.filter { $0.models == nil || $0.models!.contains("fc") }
+            let applicable = fs.filter { ($0.models == nil || $0.models!.contains("fc")) && ($0.sources == nil || $0.sources!.contains(CIFAR10Source.name)) }
             // Values suggested for a first experiment instead of the default; each is marked.
             let suggested: [String: JSON] = ["optimizer.type": .string(Adam.name), "optimizer.learning_rate": .number(1e-3), "data.num_train": .number(1000)]
             s += applicable.enumerated().map { i, g in
@@ -105,7 +105,7 @@ public func schemaMarkdownTable() -> String {
         case .section(let fs):
             func add(_ fs: [Field], _ prefix: String) {
                 for g in fs {
-                    let models = g.models.map { " (\(prefix.split(separator: ".").last ?? "") type " + $0.joined(separator: ", ") + ")" } ?? ""
+                    let models = g.models.map { " (\(prefix.split(separator: ".").last ?? "") type " + $0.joined(separator: ", ") + ")" } ?? (g.sources.map { " (data.source " + $0.joined(separator: ", ") + ")" } ?? "")
                     rows.append("| `\(prefix).\(g.name)` | \(def(g)) | \(expected(g.type)) | \(cell(g.doc))\(models) |")
                     if case .section(let inner) = g.type { add(inner, "\(prefix).\(g.name)") }
                 }

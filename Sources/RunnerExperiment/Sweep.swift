@@ -291,6 +291,11 @@ public enum Sweep {
         if case .object(let pairs) = j {
             j = .object(pairs.filter { !["name", "description", "output", "sweep_point", "repeat"].contains($0.key) })
         }
+        // A preprocessing spelled out that is the source's default is the default.
+        if case .string(let source)? = j["data"]?["source"] ?? .string(CIFAR10Source.name), let reader = DataSources.named(source),
+           case .string(let p)? = j["data"]?["preprocess"], p == reader.defaultPreprocess.rawValue {
+            j = j.setting(path: ["data", "preprocess"], to: .null)
+        }
         if case .string(let source)? = j["data"]?["source"], let reader = DataSources.named(source), !reader.usesDirectory {
             if case .object(let d)? = j["data"] { j = j.setting(path: ["data"], to: .object(d.filter { $0.key != "dir" })) }
         } else if case .string(let dir)? = j["data"]?["dir"] {

@@ -124,16 +124,13 @@ public final class Solver<T: Real> {
         SeededGenerator(seed: seed ^ mix64(UInt64(epoch) &+ 0x4155_474D_454E_5400), stream: 4)
     }
 
-    /// Gathers `rows` of `split` into `xBatch`/`yBatch`.
+    /// Gathers `rows` of `split` into `xBatch`/`yBatch`, converted from the stored bytes or
+    /// floats and preprocessed (`Split.gather`).
     private func gather(_ split: Split, rows: ArraySlice<Int>) {
-        let n = rows.count, d = split.rowSize
+        let n = rows.count
         xBatch.resize([n] + split.sampleShape)
         if yBatch.count != n { yBatch = [Int32](repeating: 0, count: n) }
-        split.x.withUnsafeBufferPointer { src in
-            rows.withUnsafeBufferPointer { r in
-                gatherRows(from: src.baseAddress!, rowSize: d, rows: r.baseAddress!, count: n, into: xBatch.data)
-            }
-        }
+        rows.withUnsafeBufferPointer { r in split.gather(rows: r.baseAddress!, count: n, into: xBatch.data) }
         for (k, i) in rows.enumerated() { yBatch[k] = split.y[i] }
     }
 
@@ -150,21 +147,6 @@ public final class Solver<T: Real> {
         var correct = 0
         var predicted = [Int32](repeating: 0, count: settings.evalBatchSize)
         var start = 0
-        if T.self == Float.self && rows.count == split.count && rows.first == 0 {
-            // All rows in order, already Float: run the forward pass over the split's own
-            // memory instead of copying each batch (same rows, same batches, same numbers).
-            split.x.withUnsafeBufferPointer { xs in
-                let base = UnsafeRawPointer(xs.baseAddress!).assumingMemoryBound(to: T.self)
-                while start < rows.count {
-                    let end = min(start + settings.evalBatchSize, rows.count)
-                    let view = Tensor<T>(viewing: base + start * split.rowSize, shape: [end - start] + split.sampleShape)
-                    predicted.withUnsafeMutableBufferPointer { network.predict(view, into: $0.baseAddress!) }
-                    for k in 0..<(end - start) where predicted[k] == split.y[start + k] { correct += 1 }
-                    start = end
-                }
-            }
-            return Double(correct) / Double(rows.count)
-        }
         while start < rows.count {
             let end = min(start + settings.evalBatchSize, rows.count)
             gather(split, rows: rows[start..<end])

@@ -60,10 +60,10 @@ final class ConfigErrorTests: XCTestCase {
             (#"{"model": {"num_filters": 8}}"#, #"model.num_filters: applies to model type "three_layer_convnet", not "fc""#),
             // 15. layer shapes that do not fit
             (#"{"model": {"type": "layers", "layers": [{"type": "affine", "units": 20}, {"type": "batchnorm"}, {"type": "spatial_batchnorm"}, {"type": "affine", "units": 10}]}}"#,
-             "sweep trial 0: model.layers: layer shapes do not fit: layer 3 (spatial_batchnorm): spatial_batchnorm needs a (C, H, W) input, got [20]"),
+             "sweep trial 0: model.layers: layer shapes do not fit: layer 3 (spatial_batchnorm): spatial_batchnorm needs a (C, H, W) input, got [20]; the data (synthetic) has samples of 3×8×8"),
             // 16. last layer must be flat scores
             (#"{"model": {"type": "layers", "layers": [{"type": "relu"}]}}"#,
-             "sweep trial 0: model.layers: layer shapes do not fit: the last layer must produce class scores (a flat vector), got [3, 8, 8]"),
+             "sweep trial 0: model.layers: layer shapes do not fit: the last layer must produce class scores (a flat vector), got [3, 8, 8]; the data (synthetic) has samples of 3×8×8"),
             // 17. unknown layer type
             (#"{"model": {"type": "layers", "layers": [{"type": "dense", "units": 10}]}}"#, #"model.layers[0].type: unknown layer type "dense""#),
             // 18. missing required layer parameter
@@ -86,7 +86,7 @@ final class ConfigErrorTests: XCTestCase {
             (#"{"sweep": {"grid": {"model.reg": {"linspace": [0, 1, 1000]}, "model.weight_scale": {"linspace": [0.1, 1, 1000]}}}}"#,
              "sweep: expands to 1000000 trials; at most 100000 per experiment (split it into several configs)"),
             // 26. layers or batches too large to allocate are config errors, not crashes
-            (#"{"model": {"hidden_dims": [1000000000]}}"#, "sweep trial 0: model: layer shapes do not fit: layer 1 (affine): affine weight 192×1000000000 is too large (at most 1073741824 elements)"),
+            (#"{"model": {"hidden_dims": [1000000000]}}"#, "sweep trial 0: model: layer shapes do not fit: layer 1 (affine): affine weight 192×1000000000 is too large (at most 1073741824 elements); the data (synthetic) has samples of 3×8×8"),
             (#"{"training": {"batch_size": 100000000}}"#, "sweep trial 0: training.batch_size: layer shapes do not fit: a batch of activations 100000000×192 is too large (at most 1073741824 elements)"),
             // 27. schedules: misspelled type, misspelled key, a key of another schedule, missing or bad settings
             (#"{"optimizer": {"schedule": {"type": "cosin"}}}"#, #"optimizer.schedule.type: "cosin" is not one of "exponential", "step", "multistep", "cosine" (did you mean "cosine"?)"#),

@@ -31,7 +31,7 @@ final class SchemaDocTests: XCTestCase {
                 XCTFail("section \(f.name) missing from runner init's config"); continue
             }
             let chunk = text[start.upperBound..<end.lowerBound].split(separator: "\n")
-            for g in fs where g.models == nil || g.models!.contains("fc") {
+            for g in fs where (g.models == nil || g.models!.contains("fc")) && (g.sources == nil || g.sources!.contains(CIFAR10Source.name)) {
                 let line = chunk.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\"\(g.name)\":") }
                 guard let line else { XCTFail("\(f.name).\(g.name) missing from runner init's config"); continue }
                 let written = json[f.name]?[g.name]

@@ -173,10 +173,18 @@ final class ShapeInferenceTests: XCTestCase {
             let s = try c.networkShapes()
             XCTAssertEqual(c.memoryEstimate(s).optimizerState, buffers * Double(s.parameterCount) * 4, kind)
         }
-        // cifar10 rows are capped by what the files can hold.
-        let cifar = try Self.trial(#"{"name": "t", "data": {"num_train": 49000, "num_test": 1000000}}"#)
-        XCTAssertEqual(cifar.dataRows.train, 49000)
-        XCTAssertEqual(cifar.dataRows.test, 10000)
+        // cifar10 rows come from the files: the sample holds 5,000 training and 1,000 test rows;
+        // a folder not there yet counts as the full set (50,000 and 10,000).
+        let cifar = try Self.trial(#"{"name": "t", "data": {"dir": "\#(repoRoot)/data/cifar10-sample", "num_train": 49000, "num_test": 1000000}}"#)
+        XCTAssertEqual(cifar.dataRows.train, 4000)
+        XCTAssertEqual(cifar.dataRows.test, 1000)
+        let full = try Self.trial(#"{"name": "t", "data": {"dir": "/nonexistent/cifar", "num_train": 49000, "num_test": 1000000}}"#)
+        XCTAssertEqual(full.dataRows.train, 49000)
+        XCTAssertEqual(full.dataRows.test, 10000)
+        // Bytes, not Floats: 50,000 stored training rows of 3,072 bytes (and the split's labels).
+        let shapes32 = try full.networkShapes()
+        let pixels: Double = (50_000 + 10_000) * 3072, labels: Double = 60_000 * 4, permutation: Double = 8 * 49_000, readBuffer: Double = 1000 * 3073
+        XCTAssertEqual(full.memoryEstimate(shapes32).data, pixels + labels + permutation + readBuffer)
     }
 
     /// `plan`'s numbers come from the inference and equal those of the built network.
@@ -196,7 +204,7 @@ final class ShapeInferenceTests: XCTestCase {
     func testWrongClassCountIsAShapeError() {
         let text = Self.config(model: #""type": "layers", "layers": [{"type": "affine", "units": 7}]"#)
         XCTAssertEqual(try Self.check(text, limit: 64e9),
-                       "model.layers: layer shapes do not fit: the last layer gives 7 scores but the data has 10 classes")
+                       "model.layers: layer shapes do not fit: the last layer gives 7 scores but the data (synthetic) has 10 classes")
     }
 
     // MARK: - fuzz
