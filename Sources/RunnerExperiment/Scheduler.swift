@@ -98,6 +98,7 @@ public func trainTrial(_ trial: TrialPlan, data: Dataset, context: ComputeContex
         do {
             let net = try trial.config.makeNetwork(T.self, seed: trial.seed, context: context)
             let opt = Optimizer<T>(settings: trial.config.optimizer, parameters: net.parameters)
+            opt.context = context
             let solver = Solver(network: net, optimizer: opt, data: data, settings: trial.config.training, seed: trial.seed)
             let saved = checkpoints?.load(T.self).flatMap { solver.canResume(from: $0) ? $0 : nil }
             var saveError: FileError? = nil

@@ -120,6 +120,13 @@ public final class Optimizer<T: Real> {
     public let state: [[Tensor<T>]]
     private let rule: any UpdateRule.Type
     private let statePointers: [[UnsafeMutablePointer<T>]]
+    /// The run's thread budget (nil: one thread). A large parameter's update is split into
+    /// chunks on that many threads; every rule is elementwise, and chunks start at multiples
+    /// of 64 values, so each value goes through the same operations as on one thread (the
+    /// result is bit-identical whatever the budget).
+    public var context: ComputeContext? = nil
+    /// Parameters smaller than this are updated on one thread (the split would cost more).
+    static var parallelMinimum: Int { 1 << 15 }
 
     public init(settings: OptimizerSettings, parameters: [Parameter<T>]) {
         self.settings = settings
@@ -141,10 +148,18 @@ public final class Optimizer<T: Real> {
         step += 1
         let lr = T(learningRate)
         let keep = settings.weightDecay == 0 ? nil : Optional(T(1 - learningRate * settings.weightDecay))
+        let threads = context?.productThreads ?? 1
         for (k, p) in parameters.enumerated() {
-            if let keep { scaleInPlace(p.value.data, count: p.value.count, by: keep) }
-            rule.step(count: p.value.count, w: p.value.data, dw: UnsafePointer(p.grad.data), state: statePointers[k],
-                      lr: lr, settings: settings, t: step)
+            let n = p.value.count
+            let tasks = threads > 1 && n >= Self.parallelMinimum ? threads : 1
+            let chunk = ((n + tasks - 1) / tasks + 63) / 64 * 64
+            forEachTask(tasks) { t in
+                let start = t * chunk, count = min(chunk, n - start)
+                guard count > 0 else { return }
+                if let keep { scaleInPlace(p.value.data + start, count: count, by: keep) }
+                rule.step(count: count, w: p.value.data + start, dw: UnsafePointer(p.grad.data + start),
+                          state: statePointers[k].map { $0 + start }, lr: lr, settings: settings, t: step)
+            }
         }
     }
 

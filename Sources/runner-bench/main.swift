@@ -269,8 +269,8 @@ func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
     let x = (0..<(rows * d)).map { _ in Float(rng.normal()) }
     let y = (0..<rows).map { _ in Int32(rng.int(below: 10)) }
     let net: Network<Float>
+    let context = ComputeContext(productThreads: t.threads)
     do {
-        let context = ComputeContext(productThreads: t.threads)
         if let c = t.convnet {
             net = try Network<Float>(inputShape: [3, 32, 32], specs: threeLayerConvnetSpecs(numFilters: c.filters, filterSize: c.size, hiddenDim: c.hidden, numClasses: 10),
                                      initialization: .scale(1e-2), seed: 1, context: context)
@@ -282,6 +282,7 @@ func train(_ t: TrainSettings) -> (name: String, sps: Double, steps: Int) {
         fail("cannot build the network: \(error)")
     }
     let opt = Optimizer<Float>(settings: OptimizerSettings(kind: .adam, learningRate: 1e-3), parameters: net.parameters)
+    opt.context = context   // as in a run: the update of large parameters uses the thread budget too
     let xb = Tensor<Float>(shape: t.convnet == nil ? [batch, d] : [batch, 3, 32, 32])
     var idx = [Int](repeating: 0, count: batch)
     var yb = [Int32](repeating: 0, count: batch)

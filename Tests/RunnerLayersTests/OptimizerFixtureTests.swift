@@ -131,4 +131,32 @@ final class OptimizerFixtureTests: XCTestCase {
     /// entry where that step nearly cancels the weight (w0 = −0.1032 → −0.0032) the relative
     /// error is amplified ~30×. Everything else stays below ~5e-7.
     func testOptimizersMatchFixtureInFloat() throws { try checkAll(Float.self, bound: 1e-5) }
+
+    /// A large parameter's update split over threads (`Optimizer.context`) gives the same
+    /// bits as one thread, for every rule, with and without decoupled weight decay.
+    func testThreadedUpdateIsBitIdentical() {
+        let n = 3 * (1 << 15) + 77   // several chunks and a ragged tail
+        for kind in OptimizerKind.allCases {
+            for wd in [0.0, 0.01] where wd == 0 || [OptimizerKind.sgd, .sgd_momentum, .nesterov, .adamw].contains(kind) {
+                func run(threads: Int) -> [Float] {
+                    let p = Parameter<Float>(name: "W", shape: [n], regularized: true)
+                    var g = SeededGenerator(seed: 5)
+                    for i in 0..<n { p.value.data[i] = Float(g.normal()) }
+                    var settings = OptimizerSettings(kind: kind, learningRate: 1e-2)
+                    settings.weightDecay = wd
+                    let opt = Optimizer<Float>(settings: settings, parameters: [p])
+                    if threads > 1 { opt.context = ComputeContext(productThreads: threads) }
+                    for _ in 0..<3 {
+                        for i in 0..<n { p.grad.data[i] = Float(g.normal()) }
+                        opt.update()
+                    }
+                    return p.value.array + opt.state.flatMap { $0.flatMap(\.array) }
+                }
+                let one = run(threads: 1)
+                for threads in [2, 3] {
+                    XCTAssertEqual(run(threads: threads).map(\.bitPattern), one.map(\.bitPattern), "\(kind.rawValue) wd \(wd), \(threads) threads")
+                }
+            }
+        }
+    }
 }
