@@ -134,7 +134,7 @@ public struct RunOptions: Sendable {
 public struct RunReport: Sendable {
     public var ran: [TrialSummary] = []
     /// Trials that were already complete when this run reached them (this run trained none of them).
-    public var skipped = 0
+    public var skipped: Int { skippedTrials.count }
     var skippedTrials: Set<Int> = []
     /// Trials another process (sharing the results folder) ran while this one was running.
     public var byOtherProcesses = 0
@@ -218,7 +218,6 @@ extension RunReport {
         ran += o.ran
         skippedTrials.formUnion(o.skipped)
         skippedTrials.subtract(ran.map(\.index))
-        skipped = skippedTrials.count
         byOtherProcesses += o.byOthers
     }
 }

@@ -157,8 +157,10 @@ public final class Optimizer<T: Real> {
                 let start = t * chunk, count = min(chunk, n - start)
                 guard count > 0 else { return }
                 if let keep { scaleInPlace(p.value.data + start, count: count, by: keep) }
+                // one thread: the stored pointers as they are (no array made per step)
+                let state = start == 0 ? statePointers[k] : statePointers[k].map { $0 + start }
                 rule.step(count: count, w: p.value.data + start, dw: UnsafePointer(p.grad.data + start),
-                          state: statePointers[k].map { $0 + start }, lr: lr, settings: settings, t: step)
+                          state: state, lr: lr, settings: settings, t: step)
             }
         }
     }

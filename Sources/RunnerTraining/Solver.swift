@@ -160,16 +160,19 @@ public final class Solver<T: Real> {
     /// Whether `state` was taken from a run of this network and optimizer (same arrays, same
     /// sizes, same generators), so that `train(resumingFrom:)` can continue it.
     public func canResume(from state: TrainingState<T>) -> Bool {
-        let sizes = network.snapshot().map(\.count)
+        let sizes = network.parameters.map(\.value.count) + network.buffers.map(\.count)   // the order of `snapshot()`
         let optSizes = optimizer.state.flatMap { $0.map(\.count) }
         let layerGenerators = network.layers.filter { $0.randomState != nil }.count
         let numTrain = data.train.count
+        let perEpoch = settings.iterationsPerEpoch(numTrain: numTrain)
         return state.network.map(\.count) == sizes && state.optimizer.map(\.count) == optSizes
             && (state.best == nil || state.best!.map(\.count) == sizes)
             && state.generators.count == 2 + layerGenerators && state.generators.allSatisfy { SeededGenerator(state: $0) != nil }
             && (state.permutation.isEmpty ? !settings.shuffle : state.permutation.count == numTrain && state.permutation.allSatisfy { (0..<numTrain).contains($0) })
             && state.cursor <= numTrain
-            && state.iterationsDone == state.losses.count && state.learningRates.count == state.losses.count && state.iterationsDone <= settings.numEpochs * settings.iterationsPerEpoch(numTrain: numTrain)
+            && state.iterationsDone == state.losses.count && state.learningRates.count == state.losses.count
+            && state.iterationsDone <= settings.numEpochs * perEpoch
+            && state.iterationsDone % perEpoch == 0 && state.epoch == state.iterationsDone / perEpoch   // taken at an epoch end
     }
 
     /// The state of the run after `iterationsDone` iterations (see `TrainingState`).

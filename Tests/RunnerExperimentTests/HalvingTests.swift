@@ -119,18 +119,34 @@ final class HalvingTests: XCTestCase {
     // MARK: kill -9
 
     /// Runs `runner args` in `cwd`, killing it with SIGKILL after each delay in turn, then
-    /// lets it finish; returns the last exit code.
+    /// lets it finish; returns the last exit code. Each process is reaped here with waitpid:
+    /// Foundation's `Process.waitUntilExit` can miss the end of a killed child on Linux and
+    /// wait forever (seen once, a zombie left behind).
     func runKilled(_ args: [String], cwd: String, delays: [Double]) throws -> Int32 {
+        func reap(_ p: ShardProcess) -> Int32 {
+            defer { try? FileManager.default.removeItem(atPath: (p.stdoutPath as NSString).deletingLastPathComponent) }
+            let pid = p.process.processIdentifier
+            var status: Int32 = 0
+            while true {
+                let r = waitpid(pid, &status, 0)
+                if r == pid { break }
+                if r == -1 && errno == EINTR { continue }
+                // Foundation reaped it first, so it knows how it ended.
+                p.process.waitUntilExit()
+                return p.process.terminationReason == .uncaughtSignal ? 128 + p.process.terminationStatus : p.process.terminationStatus
+            }
+            return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        }
         for d in delays {
             let p = try ShardProcess(args, cwd: cwd)
             try p.start()
             Thread.sleep(forTimeInterval: d)
             kill(p.process.processIdentifier, SIGKILL)
-            _ = p.finish()
+            _ = reap(p)
         }
         let last = try ShardProcess(args, cwd: cwd)
         try last.start()
-        return last.finish().code
+        return reap(last)
     }
 
     var delays: [Double] {
